@@ -1,0 +1,106 @@
+"""ASR backends: a registry, and the selection and fallback rules of SPEC §6."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from cpwhisperx.errors import ResourceMissing
+from cpwhisperx.hardware import cuda_device_count, importable, is_apple_silicon, supported_compute_types
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cpwhisperx.asr.options import DecodeOptions
+    from cpwhisperx.transcript import Transcript
+
+
+class AsrBackend(Protocol):
+    name: str
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        regions: list[tuple[float, float]] | None,
+        options: DecodeOptions,
+        progress: Callable[[float], None],
+    ) -> Transcript: ...
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    name: str
+    module: str
+    requires: str  # the import that must succeed
+    devices: tuple[str, ...]
+    install_hint: str
+
+
+REGISTRY: dict[str, BackendSpec] = {
+    "faster-whisper": BackendSpec("faster-whisper", "cpwhisperx.asr.faster_whisper", "faster_whisper", ("cpu", "cuda"), "pip install faster-whisper"),
+}
+# Named in the configuration but not built yet: asking for them falls back (or stops in strict mode).
+NOT_BUILT = {"whisperx": "the whisperX backend is not available in this version", "mlx": "the MLX backend is not available in this version"}
+
+
+@dataclass
+class Selection:
+    backend: str
+    device: str
+    compute_type: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def backend_available(name: str) -> str | None:
+    """None when usable, else why not."""
+    if name in NOT_BUILT:
+        return NOT_BUILT[name]
+    spec = REGISTRY[name]
+    return None if importable(spec.requires) else f"the Python package for {name} is not installed ({spec.install_hint})"
+
+
+def select(backend: str, device: str, compute_type: str, strict: bool) -> Selection:
+    warnings: list[str] = []
+
+    def fallback(message: str) -> None:
+        if strict:
+            raise ResourceMissing(message + " and WHISPER_BACKEND_STRICT=true", hint="install what is missing, choose another WHISPER_BACKEND/WHISPER_DEVICE, or set WHISPER_BACKEND_STRICT=false to fall back")
+        warnings.append(message + "; falling back")
+
+    chosen = backend
+    if backend == "auto":
+        chosen = "mlx" if is_apple_silicon() and importable("mlx_whisper") and backend_available("mlx") is None else "faster-whisper"
+    elif (why := backend_available(backend)) is not None:
+        fallback(f"WHISPER_BACKEND={backend} is not available: {why}")
+        chosen = "faster-whisper"
+    if (why := backend_available(chosen)) is not None:
+        raise ResourceMissing(f"no ASR backend is available: {why}", hint="pip install faster-whisper")
+
+    cuda = cuda_device_count() > 0
+    chosen_device = device
+    if device == "auto":
+        chosen_device = "cuda" if cuda else "cpu"
+    elif device == "cuda" and not cuda:
+        fallback("WHISPER_DEVICE=cuda but no CUDA device is visible")
+        chosen_device = "cpu"
+    elif device not in REGISTRY[chosen].devices:
+        fallback(f"WHISPER_DEVICE={device} is not supported by the {chosen} backend")
+        chosen_device = "cpu"
+
+    chosen_type = compute_type
+    if compute_type == "auto":
+        chosen_type = "float16" if chosen_device == "cuda" else "int8"
+    else:
+        supported = supported_compute_types(chosen_device)
+        if supported and compute_type not in supported:
+            default = "float16" if chosen_device == "cuda" else "int8"
+            fallback(f"WHISPER_COMPUTE_TYPE={compute_type} is not supported on {chosen_device} (supported: {', '.join(sorted(supported))}); using {default}")
+            chosen_type = default
+    return Selection(chosen, chosen_device, chosen_type, warnings)
+
+
+def create(selection: Selection, model_path: str, cpu_threads: int) -> AsrBackend:
+    module = importlib.import_module(REGISTRY[selection.backend].module)
+    return module.create(model_path, selection.device, selection.compute_type, cpu_threads)  # type: ignore[no-any-return]

@@ -1,0 +1,99 @@
+"""The faster-whisper backend (CTranslate2), sequential or batched."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from faster_whisper import BatchedInferencePipeline, WhisperModel
+from faster_whisper.transcribe import restore_speech_timestamps
+
+from cpwhisperx.asr.options import DecodeOptions
+from cpwhisperx.media import SAMPLE_RATE
+from cpwhisperx.transcript import Segment, Transcript, Word
+
+log = logging.getLogger("cpwhisperx.asr.faster_whisper")
+WINDOW_SECONDS = 30.0
+
+
+class FasterWhisperBackend:
+    name = "faster-whisper"
+
+    def __init__(self, model_path: str, device: str, compute_type: str, cpu_threads: int) -> None:
+        self.model = WhisperModel(model_path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+        self.multilingual = bool(self.model.model.is_multilingual)
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        regions: list[tuple[float, float]] | None,
+        options: DecodeOptions,
+        progress: Callable[[float], None],
+    ) -> Transcript:
+        duration = len(audio) / SAMPLE_RATE
+        chunks = None
+        speech = audio
+        if regions is not None:
+            # Decode only the speech, joined end to end, and map times back: what faster-whisper's
+            # own vad_filter does, but with the regions of our VAD stage.
+            chunks = [{"start": int(s * SAMPLE_RATE), "end": int(e * SAMPLE_RATE)} for s, e in regions]
+            speech = np.concatenate([audio[c["start"]:c["end"]] for c in chunks]) if chunks else np.zeros(0, np.float32)
+        speech_seconds = len(speech) / SAMPLE_RATE
+        common: dict[str, Any] = dict(
+            language=options.language, task=options.task, beam_size=options.beam_size, best_of=options.best_of,
+            patience=options.patience, compression_ratio_threshold=options.compression_ratio_threshold,
+            log_prob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
+            initial_prompt=options.initial_prompt, hotwords=options.hotwords, word_timestamps=options.word_timestamps,
+            language_detection_segments=options.language_detection_segments,
+        )
+        if options.batch_size > 1:
+            pipeline = BatchedInferencePipeline(self.model)
+            segments, info = pipeline.transcribe(
+                speech, vad_filter=False, clip_timestamps=_windows(chunks, speech_seconds), batch_size=options.batch_size,
+                temperature=list(options.temperatures), without_timestamps=False, **common,
+            )
+        else:
+            segments, info = self.model.transcribe(
+                speech, vad_filter=False, temperature=list(options.temperatures),
+                condition_on_previous_text=options.condition_on_previous_text, **common,
+            )
+        if chunks:
+            segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
+        result = []
+        for number, seg in enumerate(segments):
+            words = [Word(start=w.start, end=w.end, text=w.word, probability=round(w.probability, 4)) for w in (seg.words or [])]
+            result.append(Segment(
+                id=number, start=seg.start, end=seg.end, text=seg.text.strip(), words=words,
+                avg_logprob=round(seg.avg_logprob, 4), compression_ratio=round(seg.compression_ratio, 4),
+                no_speech_prob=round(seg.no_speech_prob, 4), temperature=seg.temperature,
+            ))
+            progress(seg.end)
+        progress(duration)
+        return Transcript(language=info.language, language_probability=round(float(info.language_probability), 4),
+                          duration=round(duration, 3), segments=result)
+
+
+def _windows(chunks: list[dict[str, int]] | None, speech_seconds: float) -> list[dict[str, float]]:
+    """≤ 30 s windows over the joined speech, cut at region boundaries where possible."""
+    if speech_seconds <= 0:
+        return []
+    lengths = [(c["end"] - c["start"]) / SAMPLE_RATE for c in chunks] if chunks else [speech_seconds]
+    windows: list[dict[str, float]] = []
+    start = position = 0.0
+    for length in lengths:
+        if position + length - start > WINDOW_SECONDS and position > start:
+            windows.append({"start": start, "end": position})
+            start = position
+        position += length
+        while position - start > WINDOW_SECONDS:
+            windows.append({"start": start, "end": start + WINDOW_SECONDS})
+            start += WINDOW_SECONDS
+    if position > start:
+        windows.append({"start": start, "end": position})
+    return windows
+
+
+def create(model_path: str, device: str, compute_type: str, cpu_threads: int) -> FasterWhisperBackend:
+    return FasterWhisperBackend(model_path, device, compute_type, cpu_threads)

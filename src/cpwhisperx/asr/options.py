@@ -1,0 +1,45 @@
+"""Decoding options passed down to a backend as one typed object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cpwhisperx.config import Settings
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    language: str | None
+    task: str
+    beam_size: int
+    best_of: int
+    patience: float
+    temperatures: tuple[float, ...]
+    compression_ratio_threshold: float
+    log_prob_threshold: float
+    no_speech_threshold: float
+    initial_prompt: str | None
+    hotwords: str | None
+    condition_on_previous_text: bool
+    batch_size: int
+    language_detection_segments: int
+    word_timestamps: bool = True
+
+    @classmethod
+    def from_settings(cls, s: Settings, task: str = "transcribe") -> DecodeOptions:
+        return cls(
+            language=None if s.SOURCE_LANGUAGE == "auto" else s.SOURCE_LANGUAGE,
+            task=task,
+            beam_size=s.WHISPER_BEAM_SIZE,
+            best_of=s.WHISPER_BEST_OF,
+            patience=s.WHISPER_PATIENCE,
+            temperatures=tuple(s.WHISPER_TEMPERATURE),
+            compression_ratio_threshold=s.WHISPER_COMPRESSION_RATIO_THRESHOLD,
+            log_prob_threshold=s.WHISPER_LOG_PROB_THRESHOLD,
+            no_speech_threshold=s.WHISPER_NO_SPEECH_THRESHOLD,
+            initial_prompt=s.WHISPER_INITIAL_PROMPT or None,
+            hotwords=s.WHISPER_HOTWORDS or None,
+            condition_on_previous_text=s.WHISPER_CONDITION_ON_PREVIOUS_TEXT,
+            batch_size=s.WHISPER_BATCH_SIZE,
+            language_detection_segments=s.WHISPER_LANGUAGE_DETECTION_SEGMENTS,
+        )

@@ -1,0 +1,113 @@
+"""The `cpwx` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cpwhisperx import __version__
+from cpwhisperx.config import Settings, load_config, parse_assignments
+from cpwhisperx.errors import CpwxError, ExitCode, InvalidInput
+from cpwhisperx.logs import configure_console
+
+log = logging.getLogger("cpwhisperx.cli")
+
+
+def _job_flags(parser: argparse.ArgumentParser, media_positional: bool) -> None:
+    if media_positional:
+        parser.add_argument("media", help="the media file (any format FFmpeg reads)")
+    else:
+        parser.add_argument("--media", required=True, help="the media file (any format FFmpeg reads)")
+    parser.add_argument("-s", "--source-language", help="spoken language as a Whisper code, or auto (default)")
+    parser.add_argument("-t", "--target-language", "--target-languages", dest="target_languages",
+                        help="comma-separated target languages (translating workflows only)")
+    parser.add_argument("--user", help="user name in the job id and directory (default: the login name)")
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE", help="any configuration key")
+    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="console verbosity")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cpwx", description="Films and other media to transcripts, translations and soft-subtitled videos.")
+    parser.add_argument("--version", action="version", version=f"cp-whisperx {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("transcribe", help="prepare a transcribe job and run it")
+    _job_flags(p, media_positional=True)
+
+    p = sub.add_parser("prepare", help="create a job directory without running it")
+    _job_flags(p, media_positional=False)
+    p.add_argument("--workflow", default="transcribe", help="transcribe")
+
+    p = sub.add_parser("run", help="run (or resume) a prepared job")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("-j", "--job", dest="job_id", help="job id, found under OUTPUT_DIR")
+    which.add_argument("--job-dir", type=Path, help="the job directory")
+    p.add_argument("--from", dest="from_stage", metavar="STAGE", help="run again from this stage on")
+    p.add_argument("--force", action="store_true", help="run every stage again")
+    p.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE", help="change a setting of the job for this and later runs")
+    p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    p = sub.add_parser("status", help="jobs, stage states, durations and outputs")
+    p.add_argument("job_id", nargs="?", help="one job (default: list all)")
+    p.add_argument("--job-dir", type=Path)
+
+    p = sub.add_parser("models", help="list, locate or fetch Whisper models")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    msub.add_parser("list", help="known models and where they are")
+    for action, text in (("path", "print a model's local directory"), ("download", "fetch a model into the model cache (bundled ones are unpacked)")):
+        mp = msub.add_parser(action, help=text)
+        mp.add_argument("name")
+
+    sub.add_parser("doctor", help="check Python, FFmpeg, hardware, backends, models and cache")
+
+    p = sub.add_parser("config", help="configuration keys and effective values")
+    csub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    csub.add_parser("keys", help="every key with its default and purpose")
+    csub.add_parser("show", help="the effective configuration of this directory")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_config()
+        configure_console(getattr(args, "log_level", None) or settings.LOG_LEVEL)
+        return int(_dispatch(args, settings))
+    except CpwxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted: finished stages are kept; `cpwx run` resumes the job", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from cpwhisperx import commands
+
+    if args.command in ("transcribe", "prepare"):
+        job = commands.prepare_from_args(args, workflow=getattr(args, "workflow", args.command))
+        if args.command == "prepare":
+            print(f"prepared {job.id}\n  {job.dir}\nrun it with: cpwx run -j {job.id}")
+            return ExitCode.OK
+        return commands.run_and_report(job.dir, log_level=args.log_level)
+    if args.command == "run":
+        job_dir = args.job_dir or commands.job_dir_for(args.job_id, settings)
+        overrides = parse_assignments(args.assignments)
+        return commands.run_and_report(job_dir, from_stage=args.from_stage, force=args.force, overrides=overrides, log_level=args.log_level)
+    if args.command == "status":
+        return commands.status(args, settings)
+    if args.command == "models":
+        return commands.models(args, settings)
+    if args.command == "doctor":
+        return commands.doctor(settings)
+    if args.command == "config":
+        return commands.config(args, settings)
+    raise InvalidInput(f"unknown command {args.command}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

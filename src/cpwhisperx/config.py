@@ -1,0 +1,240 @@
+"""Every configuration key in one place: type, default, documentation, validation and precedence.
+
+Precedence, lowest first: built-in defaults → ``config/.env.pipeline`` of the working directory
+(or the file named by ``CPWX_CONFIG``) → the job's ``.env.pipeline`` → environment variables →
+explicit overrides (``--set KEY=VALUE``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cpwhisperx.errors import ConfigError
+from cpwhisperx.languages import is_known
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+ComputeType = Literal[
+    "auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16", "int16",
+    "float16", "bfloat16", "float32",
+]
+SubtitleFormat = Literal["srt", "vtt"]
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseModel):
+    """The effective configuration of a job. Field names are the configuration keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    LOG_LEVEL: LogLevel = Field("INFO", description="Console and pipeline-log verbosity; stage.log always keeps DEBUG.")
+    OUTPUT_DIR: str = Field("out", description="Root of the job directories (out/YYYY/MM/DD/<user>/<job-id>/), relative to the working directory unless absolute.")
+    SOURCE_LANGUAGE: str = Field("auto", description="Spoken language as a Whisper code (hi, en, …) or `auto` to detect it.")
+    DEMUX_AUDIO_STREAM: int = Field(0, ge=0, description="Which audio stream to transcribe, counted among the audio streams from 0.")
+
+    VAD_ENABLED: bool = Field(True, description="Detect speech regions with Silero VAD and transcribe only those.")
+    VAD_THRESHOLD: float = Field(0.5, gt=0, lt=1, description="Speech probability above which a 32 ms window counts as speech.")
+    VAD_MIN_SPEECH_DURATION_MS: int = Field(0, ge=0, description="Speech regions shorter than this are dropped.")
+    VAD_MAX_SPEECH_DURATION_S: float = Field(30.0, gt=0, description="Longer speech regions are split at a pause; Whisper's window is 30 s, and batched decoding needs regions no longer than that.")
+    VAD_MIN_SILENCE_DURATION_MS: int = Field(2000, ge=0, description="A pause must last this long to end a speech region.")
+    VAD_SPEECH_PAD_MS: int = Field(400, ge=0, description="Padding added on both sides of each speech region.")
+
+    WHISPER_BACKEND: Literal["auto", "faster-whisper", "whisperx", "mlx"] = Field("auto", description="ASR backend; `auto` picks MLX on Apple Silicon, else faster-whisper. An unavailable backend falls back to the next available one with a warning.")
+    WHISPER_BACKEND_STRICT: bool = Field(False, description="Stop with exit code 3 instead of falling back when the requested backend or device is not available.")
+    WHISPER_MODEL: str = Field("base", description="Model name (tiny … large-v3, large-v3-turbo), a Hugging Face repo id, or a local CTranslate2 model directory.")
+    WHISPER_DEVICE: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="Device for ASR; `auto` uses CUDA when visible, else the CPU.")
+    WHISPER_COMPUTE_TYPE: ComputeType = Field("auto", description="CTranslate2 compute type; `auto` is float16 on CUDA and int8 on the CPU.")
+    WHISPER_CPU_THREADS: int = Field(0, ge=0, description="CPU threads for ASR; 0 lets CTranslate2 choose.")
+    WHISPER_BEAM_SIZE: int = Field(5, ge=1, le=32, description="Beam width for decoding at temperature 0.")
+    WHISPER_BEST_OF: int = Field(5, ge=1, le=32, description="Candidates sampled at temperatures above 0.")
+    WHISPER_PATIENCE: float = Field(1.0, gt=0, description="Beam search patience factor.")
+    WHISPER_TEMPERATURE: list[float] = Field([0.0, 0.2, 0.4, 0.6, 0.8, 1.0], min_length=1, description="Comma-separated temperatures tried in turn when a decode fails the compression-ratio or log-probability check.")
+    WHISPER_COMPRESSION_RATIO_THRESHOLD: float = Field(2.4, gt=0, description="A decode whose gzip compression ratio is above this is retried at the next temperature.")
+    WHISPER_LOG_PROB_THRESHOLD: float = Field(-1.0, description="A decode whose average log-probability is below this is retried at the next temperature.")
+    WHISPER_NO_SPEECH_THRESHOLD: float = Field(0.6, ge=0, le=1, description="A window whose no-speech probability is above this (with a low log-probability) is treated as silence.")
+    WHISPER_INITIAL_PROMPT: str = Field("", description="Text given to the model as preceding context (style, names, script).")
+    WHISPER_HOTWORDS: str = Field("", description="Words or names to bias decoding towards (used when there is no initial prompt for a window).")
+    WHISPER_CONDITION_ON_PREVIOUS_TEXT: bool = Field(True, description="Feed each window the text of the previous one; turn off if the output loops.")
+    WHISPER_BATCH_SIZE: int = Field(1, ge=1, le=128, description="Above 1, decode speech chunks in batches with faster-whisper's batched pipeline (faster, especially on GPU).")
+    WHISPER_LANGUAGE_DETECTION_SEGMENTS: int = Field(1, ge=1, le=10, description="How many 30 s windows language detection looks at when the source language is `auto`.")
+    MODELS_DIR: str = Field("", description="Model cache directory; empty means ~/.cache/cp-whisperx/models (or $XDG_CACHE_HOME/cp-whisperx/models).")
+
+    HALLUCINATION_ENABLED: bool = Field(True, description="Flag and drop hallucinated segments.")
+    HALLUCINATION_MIN_SPEECH_OVERLAP: float = Field(0.2, ge=0, le=1, description="A segment whose span overlaps detected speech by less than this share is dropped.")
+    HALLUCINATION_MAX_REPEATS: int = Field(4, ge=2, description="A phrase repeated this many times in a row within a segment, or a segment text repeated this many times in a row, is a repetition loop.")
+    HALLUCINATION_COMPRESSION_RATIO_THRESHOLD: float = Field(2.4, gt=0, description="A segment whose compression ratio is above this is dropped.")
+    HALLUCINATION_LOG_PROB_THRESHOLD: float = Field(-1.0, description="With a no-speech probability above HALLUCINATION_NO_SPEECH_THRESHOLD, a segment whose average log-probability is below this is dropped.")
+    HALLUCINATION_NO_SPEECH_THRESHOLD: float = Field(0.6, ge=0, le=1, description="See HALLUCINATION_LOG_PROB_THRESHOLD.")
+
+    SUBTITLE_FORMATS: list[SubtitleFormat] = Field(["srt", "vtt"], description="Subtitle formats written next to the .txt and .json transcript.")
+
+    @field_validator("WHISPER_TEMPERATURE", "SUBTITLE_FORMATS", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("WHISPER_TEMPERATURE")
+    @classmethod
+    def _temperatures_in_range(cls, value: list[float]) -> list[float]:
+        if any(not 0.0 <= t <= 1.0 or math.isnan(t) for t in value):
+            raise ValueError("every temperature must lie between 0 and 1")
+        return value
+
+    @field_validator("SOURCE_LANGUAGE")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "auto" and not is_known(value):
+            from cpwhisperx.languages import get_language
+
+            get_language(value)  # raises with the closest codes in its message
+        return value
+
+
+KEYS: tuple[str, ...] = tuple(Settings.model_fields)
+SECRET_KEYS: tuple[str, ...] = ("TMDB_API_KEY", "HF_TOKEN")
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; `#` comments; values may be quoted."""
+    from dotenv import dotenv_values
+
+    return {k: (v or "") for k, v in dotenv_values(path).items()}
+
+
+def check_keys(values: Mapping[str, Any], origin: str) -> None:
+    for key in values:
+        if key not in Settings.model_fields:
+            close = difflib.get_close_matches(key.upper(), KEYS, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else "`cpwx config keys` lists every key"
+            raise ConfigError(f"unknown configuration key '{key}' (in {origin})", hint=hint)
+
+
+def user_config_path(cwd: Path | None = None) -> Path:
+    named = os.environ.get("CPWX_CONFIG")
+    if named:
+        return Path(named)
+    return (cwd or Path.cwd()) / "config" / ".env.pipeline"
+
+
+def load_config(
+    job_env: Path | None = None,
+    overrides: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """The effective settings after the whole precedence chain, validated."""
+    merged: dict[str, Any] = {}
+    user_file = user_config_path(cwd)
+    if os.environ.get("CPWX_CONFIG") and not user_file.is_file():
+        raise ConfigError(f"CPWX_CONFIG names '{user_file}', which is not a file", hint="point CPWX_CONFIG at an existing .env.pipeline file or unset it")
+    for path in (user_file, job_env):
+        if path is not None and path.is_file():
+            values = parse_env_file(path)
+            check_keys(values, str(path))
+            merged.update(values)
+    env = os.environ if environ is None else environ
+    merged.update({key: env[key] for key in KEYS if key in env})
+    if overrides:
+        check_keys(overrides, "--set")
+        merged.update(overrides)
+    return validate(merged)
+
+
+def validate(values: Mapping[str, Any]) -> Settings:
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err["loc"] else "?"
+            shown = values.get(key, err.get("input"))
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{key}={shown!s}: {message}")
+        doc = Settings.model_fields[str(exc.errors()[0]["loc"][0])].description if exc.errors()[0]["loc"] else ""
+        raise ConfigError("invalid configuration value: " + "; ".join(problems), hint=f"{exc.errors()[0]['loc'][0]}: {doc}") from None
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    """`KEY=VALUE` strings from the command line."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"'--set {pair}' is not of the form KEY=VALUE", hint="write e.g. --set WHISPER_BEAM_SIZE=1")
+        result[key.strip()] = value
+    return result
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(format_value(v) for v in value)
+    return str(value)
+
+
+def to_env_text(settings: Settings) -> str:
+    """The settings as an .env.pipeline file, each key under its documentation."""
+    lines = ["# cp-whisperx effective configuration (secrets are never written here)"]
+    for key, field in Settings.model_fields.items():
+        lines.append(f"# {field.description}")
+        lines.append(f"{key}={json.dumps(format_value(getattr(settings, key)), ensure_ascii=False)}")
+    return "\n".join(lines) + "\n"
+
+
+def config_subset(settings: Settings, keys: Iterable[str]) -> dict[str, Any]:
+    """The keys a stage uses: exact names, or prefixes ending in `_`."""
+    wanted = tuple(keys)
+    return {
+        key: getattr(settings, key)
+        for key in KEYS
+        if key in wanted or any(p.endswith("_") and key.startswith(p) for p in wanted)
+    }
+
+
+def config_hash(subset: Mapping[str, Any]) -> str:
+    payload = json.dumps(subset, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def reference_markdown() -> str:
+    """The configuration reference of the docs, generated from the settings model."""
+    rows = ["# Configuration reference", "",
+            "Generated by `python -m cpwhisperx.config`; do not edit by hand.", "",
+            "Precedence, lowest first: built-in defaults → `config/.env.pipeline` (or the file named by "
+            "`CPWX_CONFIG`) → the job's `.env.pipeline` → environment variables → `--set KEY=VALUE`.",
+            "Secrets (`TMDB_API_KEY`, `HF_TOKEN`) come from the environment or `config/secrets.json` and are "
+            "never written to job files or logs.", "",
+            "| key | default | allowed | purpose |", "|---|---|---|---|"]
+    for key, field in Settings.model_fields.items():
+        rows.append(f"| `{key}` | `{format_value(field.default)}` | {_allowed(field.annotation)} | {field.description} |")
+    return "\n".join(rows) + "\n"
+
+
+def _allowed(annotation: Any) -> str:
+    from typing import get_args, get_origin
+
+    if get_origin(annotation) is Literal:
+        return " \\| ".join(f"`{a}`" for a in get_args(annotation))
+    if get_origin(annotation) is list:
+        inner = get_args(annotation)[0]
+        return "comma-separated " + (_allowed(inner) if get_origin(inner) is Literal else getattr(inner, "__name__", str(inner)))
+    return getattr(annotation, "__name__", str(annotation))
+
+
+if __name__ == "__main__":
+    Path("docs/configuration.md").write_text(reference_markdown(), encoding="utf-8")

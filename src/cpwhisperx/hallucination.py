@@ -1,0 +1,123 @@
+"""How a hallucinated segment is recognised: loops, text outside speech, known phrases, weak decodes.
+
+Phrase lists are per language: what Whisper invents on silence or music differs by language, and
+an English pattern says nothing about Hindi. A segment is never dropped merely for being short.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from cpwhisperx.transcript import Segment
+
+# Phrases that are never dialogue in a film: credits of subtitle sites, channel promotion.
+SIGNATURE_PHRASES: dict[str, tuple[str, ...]] = {
+    "*": ("amara.org", "www.", ".com", "subtitles by", "captions by", "transcribed by"),
+    "en": ("please subscribe", "subscribe to my channel", "like and subscribe", "thanks for watching",
+           "thank you for watching", "see you in the next video", "don't forget to subscribe"),
+    "hi": ("सब्सक्राइब", "चैनल को सब्सक्राइब", "लाइक और शेयर", "देखने के लिए धन्यवाद", "हमारे चैनल",
+           "سبسکرائب", "چینل کو سبسکرائب", "دیکھنے کا شکریہ"),
+    "ur": ("سبسکرائب", "چینل کو سبسکرائب", "دیکھنے کا شکریہ"),
+    "es": ("suscríbete", "gracias por ver", "subtítulos realizados por"),
+    "pt": ("inscreva-se", "obrigado por assistir", "legendas pela comunidade"),
+    "fr": ("abonnez-vous", "sous-titres réalisés par", "merci d'avoir regardé"),
+    "de": ("untertitel im auftrag", "untertitel von", "danke fürs zuschauen"),
+}
+# Phrases that are real words but also what Whisper says over silence or music: dropped only when the
+# decode itself shows weak evidence of speech.
+SUSPECT_PHRASES: dict[str, tuple[str, ...]] = {
+    "en": ("thank you", "thank you.", "thanks", "bye", "bye bye", "you", "okay", "music"),
+    "hi": ("धन्यवाद", "शुक्रिया", "नमस्कार", "संगीत", "شکریہ", "موسیقی"),
+    "ur": ("شکریہ", "موسیقی"),
+    "es": ("gracias", "música"),
+    "pt": ("obrigado", "obrigada", "música"),
+}
+_PUNCT = re.compile(r"[^\w\s.']", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_speech_overlap: float
+    max_repeats: int
+    compression_ratio: float
+    log_prob: float
+    no_speech: float
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).lower()
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("P") or ch in ".'")
+    return re.sub(r"\s+", " ", _PUNCT.sub(" ", text)).strip(" .")
+
+
+def repetition_loop(text: str, max_repeats: int) -> str | None:
+    """An n-gram (n ≤ 4) repeated back to back: a single word needs twice as many repeats."""
+    words = normalise(text).replace(".", " ").split()
+    for n in range(1, 5):
+        needed = max_repeats * 2 if n == 1 else max_repeats
+        for start in range(0, max(len(words) - n * needed + 1, 0)):
+            gram = words[start:start + n]
+            count = 1
+            while words[start + count * n:start + (count + 1) * n] == gram:
+                count += 1
+            if count >= needed:
+                return f"repetition loop: '{' '.join(gram)}' ×{count}"
+    return None
+
+
+def speech_overlap(segment: Segment, regions: list[tuple[float, float]]) -> float:
+    length = segment.end - segment.start
+    if length <= 0:
+        inside = any(lo <= segment.start <= hi for lo, hi in regions)
+        return 1.0 if inside else 0.0
+    covered = sum(max(0.0, min(hi, segment.end) - max(lo, segment.start)) for lo, hi in regions)
+    return covered / length
+
+
+def _phrases(table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
+    return table.get("*", ()) + table.get(language, ())
+
+
+def known_phrase(segment: Segment, language: str, weak: bool) -> str | None:
+    text = normalise(segment.text)
+    for phrase in _phrases(SIGNATURE_PHRASES, language):
+        if normalise(phrase) in text or phrase in segment.text.lower():
+            return f"known hallucination phrase for '{language}': '{phrase}'"
+    if weak and text in {normalise(p) for p in _phrases(SUSPECT_PHRASES, language)}:
+        return f"phrase Whisper invents on non-speech for '{language}' ('{segment.text.strip()}'), with weak speech evidence"
+    return None
+
+
+def weak_evidence(segment: Segment, overlap: float | None) -> bool:
+    return ((segment.no_speech_prob or 0.0) >= 0.3 or (segment.avg_logprob or 0.0) < -0.8
+            or (overlap is not None and overlap < 0.5))
+
+
+def judge(segments: list[Segment], language: str, regions: list[tuple[float, float]] | None, t: Thresholds) -> dict[int, str]:
+    """Segment id → why it is a hallucination, for every segment that is one."""
+    verdicts: dict[int, str] = {}
+    run_text, run_length = None, 0
+    for seg in segments:
+        text = normalise(seg.text)
+        run_length = run_length + 1 if text and text == run_text else 1
+        run_text = text
+        overlap = speech_overlap(seg, regions) if regions is not None else None
+        reason = None
+        if not text:
+            reason = "empty text"
+        elif overlap is not None and overlap < t.min_speech_overlap:
+            reason = f"outside detected speech ({overlap:.0%} of its span overlaps speech)"
+        elif seg.compression_ratio is not None and seg.compression_ratio > t.compression_ratio:
+            reason = f"compression ratio {seg.compression_ratio:.2f} > {t.compression_ratio}"
+        elif (seg.no_speech_prob is not None and seg.avg_logprob is not None
+              and seg.no_speech_prob > t.no_speech and seg.avg_logprob < t.log_prob):
+            reason = f"no-speech probability {seg.no_speech_prob:.2f} > {t.no_speech} with average log-probability {seg.avg_logprob:.2f} < {t.log_prob}"
+        elif run_length >= t.max_repeats:
+            reason = f"repetition loop: the same text {run_length} segments in a row"
+        else:
+            reason = repetition_loop(seg.text, t.max_repeats) or known_phrase(seg, language, weak_evidence(seg, overlap))
+        if reason:
+            verdicts[seg.id] = reason
+    return verdicts

@@ -1,0 +1,258 @@
+"""Jobs: ids, directory layout, job.json, and the run lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from cpwhisperx.config import Settings, check_keys, load_config, parse_env_file, to_env_text, validate
+from cpwhisperx.errors import InvalidInput, JobBusy
+from cpwhisperx.files import atomic_write_text, read_json, sha256_file
+
+WORKFLOWS = ("transcribe",)
+JOB_ID_RE = re.compile(r"^job-(\d{8})-([a-z0-9_-]+)-(\d{4})$")
+
+
+class MediaInfo(BaseModel):
+    path: str
+    name: str
+    size_bytes: int
+    sha256: str
+
+
+class JobRecord(BaseModel):
+    """The contents of job.json."""
+
+    id: str
+    workflow: str
+    media: MediaInfo
+    source_language: str
+    target_languages: list[str] = Field(default_factory=list)
+    user: str
+    created: str
+    tool_version: str
+    status: str = "prepared"
+    deliverables: list[str] = Field(default_factory=list)
+    last_run: dict[str, Any] | None = None
+
+
+@dataclass
+class Job:
+    dir: Path
+    record: JobRecord
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def env_path(self) -> Path:
+        return self.dir / ".env.pipeline"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.dir / "logs"
+
+    @property
+    def media_path(self) -> Path:
+        return Path(self.record.media.path)
+
+    @property
+    def stem(self) -> str:
+        return Path(self.record.media.name).stem
+
+    def settings(self, overrides: Mapping[str, str] | None = None) -> Settings:
+        return load_config(job_env=self.env_path, overrides=overrides)
+
+    def save(self) -> None:
+        atomic_write_text(self.dir / "job.json", self.record.model_dump_json(indent=2) + "\n")
+
+    @classmethod
+    def load(cls, job_dir: Path) -> Job:
+        path = job_dir / "job.json"
+        if not path.is_file():
+            raise InvalidInput(f"'{job_dir}' is not a job directory (no job.json)", hint="give the directory `cpwx prepare` printed, or use -j JOB_ID")
+        return cls(job_dir, JobRecord.model_validate(read_json(path)))
+
+
+def default_user() -> str:
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "user"
+    return sanitize_user(name)
+
+
+def sanitize_user(name: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")
+    return cleaned or "user"
+
+
+def output_root(settings: Settings) -> Path:
+    return Path(settings.OUTPUT_DIR).expanduser().resolve()
+
+
+def _new_job_dir(root: Path, user: str, now: dt.datetime) -> tuple[str, Path]:
+    parent = root / f"{now:%Y}" / f"{now:%m}" / f"{now:%d}" / user
+    parent.mkdir(parents=True, exist_ok=True)
+    taken = [int(m.group(3)) for p in parent.iterdir() if (m := JOB_ID_RE.match(p.name))]
+    number = max(taken, default=0) + 1
+    while True:
+        job_id = f"job-{now:%Y%m%d}-{user}-{number:04d}"
+        try:
+            (parent / job_id).mkdir()
+            return job_id, parent / job_id
+        except FileExistsError:
+            number += 1
+
+
+def prepare_job(
+    media: Path | str,
+    workflow: str = "transcribe",
+    *,
+    source_language: str | None = None,
+    target_languages: list[str] | None = None,
+    user: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> Job:
+    """Check the media, create the job directory with job.json and the effective .env.pipeline."""
+    from cpwhisperx import __version__
+
+    if workflow not in WORKFLOWS:
+        raise InvalidInput(f"unknown workflow '{workflow}'", hint=f"choose one of: {', '.join(WORKFLOWS)}")
+    if target_languages:
+        raise InvalidInput(
+            f"the {workflow} workflow makes no translations, but target languages were given ({', '.join(target_languages)})",
+            hint="drop -t/--target-languages",
+        )
+    media_path = Path(media).expanduser()
+    if not media_path.exists():
+        raise InvalidInput(f"media file '{media_path}' does not exist", hint="check the path (quote it if it has spaces)")
+    if not media_path.is_file():
+        raise InvalidInput(f"'{media_path}' is not a file", hint="give the path of a media file")
+    media_path = media_path.resolve()
+    all_overrides = dict(overrides or {})
+    if source_language is not None:
+        all_overrides["SOURCE_LANGUAGE"] = source_language
+    check_keys(all_overrides, "--set")
+    settings = load_config(overrides=all_overrides)
+    user_name = sanitize_user(user) if user else default_user()
+    now = dt.datetime.now()
+    job_id, job_dir = _new_job_dir(output_root(settings), user_name, now)
+    try:
+        record = JobRecord(
+            id=job_id,
+            workflow=workflow,
+            media=MediaInfo(path=str(media_path), name=media_path.name, size_bytes=media_path.stat().st_size, sha256=sha256_file(media_path)),
+            source_language=settings.SOURCE_LANGUAGE,
+            user=user_name,
+            created=now.astimezone().isoformat(timespec="seconds"),
+            tool_version=__version__,
+        )
+        job = Job(job_dir, record)
+        atomic_write_text(job.env_path, to_env_text(settings))
+        job.logs_dir.mkdir(exist_ok=True)
+        job.save()
+    except BaseException:
+        for child in sorted(job_dir.rglob("*"), reverse=True):
+            child.unlink() if child.is_file() else child.rmdir()
+        job_dir.rmdir()
+        raise
+    return job
+
+
+def persist_overrides(job: Job, overrides: Mapping[str, str]) -> Settings:
+    """Apply `--set` values of a re-run to the job's recorded configuration."""
+    check_keys(overrides, "--set")
+    values: dict[str, Any] = parse_env_file(job.env_path) if job.env_path.is_file() else {}
+    values.update(overrides)
+    recorded = validate(values)
+    atomic_write_text(job.env_path, to_env_text(recorded))
+    settings = job.settings()
+    if "SOURCE_LANGUAGE" in overrides:
+        job.record.source_language = settings.SOURCE_LANGUAGE
+        job.save()
+    return settings
+
+
+def find_job(job_id: str, root: Path) -> Path:
+    match = JOB_ID_RE.match(job_id)
+    if not match:
+        raise InvalidInput(f"'{job_id}' is not a job id", hint="job ids look like job-20260101-alice-0001; `cpwx status` lists them")
+    day, user = match.group(1), match.group(2)
+    path = root / day[:4] / day[4:6] / day[6:] / user / job_id
+    if not (path / "job.json").is_file():
+        raise InvalidInput(f"no job '{job_id}' under '{root}'", hint="run from the directory the job was prepared in, set OUTPUT_DIR, or use --job-dir")
+    return path
+
+
+def list_jobs(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted((p.parent for p in root.glob("*/*/*/*/job-*/job.json")), key=lambda p: p.name)
+
+
+class RunLock:
+    """An exclusive lock on a job, released by the kernel if its holder dies."""
+
+    def __init__(self, job_dir: Path) -> None:
+        self.path = job_dir / ".run.lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd):
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise JobBusy(
+                f"job '{self.path.parent.name}' is already being run ({holder})",
+                hint="wait for that run to finish or stop it; a lock left by a process that died is taken over automatically",
+            )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {dt.datetime.now().isoformat(timespec='seconds')}".encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            _unlock(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    except OSError:
+        return False
+
+
+def _unlock(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    except ImportError:
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)

@@ -1,0 +1,85 @@
+"""Logging set-up: console, the pipeline log per run, stage logs; secrets redacted everywhere."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from cpwhisperx.config import SECRET_KEYS
+
+LOGGER_NAME = "cpwhisperx"
+# Libraries whose messages belong in the stage log too.
+CAPTURED_LOGGERS = (LOGGER_NAME, "faster_whisper")
+FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def load_secrets(cwd: Path | None = None) -> dict[str, str]:
+    """Secrets from config/secrets.json, overridden by the environment."""
+    found: dict[str, str] = {}
+    path = (cwd or Path.cwd()) / "config" / "secrets.json"
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found.update({k: str(v) for k, v in data.items() if k in SECRET_KEYS and v})
+    found.update({k: os.environ[k] for k in SECRET_KEYS if os.environ.get(k)})
+    return found
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every secret value in a record with ***."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+def redactor() -> RedactingFilter:
+    return RedactingFilter(list(load_secrets().values()))
+
+
+def configure_console(level: str) -> logging.Handler:
+    """A console handler for the cpwhisperx logger (stderr, plain lines)."""
+    root = logging.getLogger(LOGGER_NAME)
+    root.setLevel(logging.DEBUG)
+    root.propagate = False
+    for handler in list(root.handlers):
+        if getattr(handler, "_cpwx_console", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s" if level == "DEBUG" else "%(message)s"))
+    handler.addFilter(redactor())
+    handler._cpwx_console = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    return handler
+
+
+def attach_file(path: Path, level: int | str, loggers: tuple[str, ...] = (LOGGER_NAME,)) -> logging.Handler:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    handler.addFilter(redactor())
+    for name in loggers:
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        if logger.level == logging.NOTSET or logger.level > logging.DEBUG:
+            logger.setLevel(logging.DEBUG)
+    logging.getLogger(LOGGER_NAME).setLevel(logging.DEBUG)
+    return handler
+
+
+def detach(handler: logging.Handler, loggers: tuple[str, ...] = (LOGGER_NAME,)) -> None:
+    for name in loggers:
+        logging.getLogger(name).removeHandler(handler)
+    handler.close()

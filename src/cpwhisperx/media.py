@@ -1,0 +1,85 @@
+"""ffprobe and ffmpeg, always called with argument lists, never through a shell."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cpwhisperx.errors import InvalidInput, ResourceMissing
+
+SAMPLE_RATE = 16000
+INSTALL_HINT = "install FFmpeg: `apt-get install ffmpeg` (Debian/Ubuntu), `brew install ffmpeg` (macOS), or run `python3 bootstrap.py demo`"
+
+
+def tool_path(name: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        raise ResourceMissing(f"{name} is not installed or not on PATH", hint=INSTALL_HINT)
+    return found
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, encoding="utf-8", errors="replace", check=False, stdin=subprocess.DEVNULL)
+
+
+def tool_version(name: str) -> str:
+    result = _run([tool_path(name), "-version"])
+    return result.stdout.splitlines()[0] if result.stdout else "unknown"
+
+
+@dataclass(frozen=True)
+class MediaProbe:
+    format_name: str
+    duration: float | None
+    streams: list[dict[str, Any]]
+
+    @property
+    def audio_streams(self) -> list[dict[str, Any]]:
+        return [s for s in self.streams if s.get("codec_type") == "audio"]
+
+    @property
+    def video_streams(self) -> list[dict[str, Any]]:
+        return [s for s in self.streams if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")]
+
+
+def probe(path: Path) -> MediaProbe:
+    if path.stat().st_size == 0:
+        raise InvalidInput(f"'{path.name}' is empty (0 bytes)", hint="give a media file that contains audio")
+    result = _run([tool_path("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)])
+    data = json.loads(result.stdout or "{}") if result.returncode == 0 else {}
+    fmt = data.get("format")
+    if result.returncode != 0 or not fmt or not data.get("streams"):
+        detail = (result.stderr.strip().splitlines() or ["no streams found"])[-1]
+        raise InvalidInput(f"'{path.name}' is not a media file FFmpeg can read ({detail})", hint="check that the file is a complete audio or video file, not text or a partial download")
+    duration = fmt.get("duration")
+    return MediaProbe(fmt.get("format_name", "?"), float(duration) if duration else None, data["streams"])
+
+
+def extract_audio(path: Path, audio_index: int, out_wav: Path) -> None:
+    """Decode one audio stream to 16 kHz mono 16-bit PCM WAV."""
+    args = [tool_path("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(path), "-map", f"0:a:{audio_index}",
+            "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "wav", str(out_wav)]
+    result = _run(args)
+    if result.returncode != 0:
+        raise InvalidInput(f"FFmpeg could not decode the audio of '{path.name}': {result.stderr.strip()[-500:]}", hint="check the file plays in a media player; re-encode it if it is damaged")
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """16-bit PCM mono WAV as float32 samples in [-1, 1]."""
+    with wave.open(str(path), "rb") as handle:
+        if handle.getnchannels() != 1 or handle.getsampwidth() != 2 or handle.getframerate() != SAMPLE_RATE:
+            raise InvalidInput(f"'{path}' is not 16 kHz mono 16-bit PCM", hint="let the demux stage write it")
+        frames = handle.readframes(handle.getnframes())
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def wav_duration(path: Path) -> float:
+    with wave.open(str(path), "rb") as handle:
+        return handle.getnframes() / handle.getframerate()

@@ -1,0 +1,144 @@
+"""Runs a job's stages in order: incremental re-runs, resume after a crash, the pipeline log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cpwhisperx.errors import StageFailed
+from cpwhisperx.jobs import Job, RunLock, persist_overrides
+from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach
+from cpwhisperx.stageio import STAGE_LOG, StageIO, error_entry, load_manifest, now_iso, record_still_matches
+from cpwhisperx.stages import STAGES, StageSpec, get_stage
+
+log = logging.getLogger(f"{LOGGER_NAME}.pipeline")
+
+
+@dataclass
+class RunResult:
+    job: Job
+    ran: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    deliverables: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_job(
+    job: Job | Path | str,
+    *,
+    from_stage: str | None = None,
+    force: bool = False,
+    overrides: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Run every stage that is not already done with the same inputs and configuration."""
+    if not isinstance(job, Job):
+        job = Job.load(Path(job))
+    if from_stage:
+        get_stage(from_stage)
+    with RunLock(job.dir):
+        if overrides:
+            persist_overrides(job, overrides)
+        settings = job.settings()
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        handler = attach_file(job.logs_dir / f"99_pipeline_{stamp}.log", settings.LOG_LEVEL if settings.LOG_LEVEL != "WARNING" else "INFO")
+        result = RunResult(job)
+        clock = time.perf_counter()
+        log.info("run of %s started (workflow %s, media %s)", job.id, job.record.workflow, job.record.media.name)
+        job.record.status = "running"
+        job.save()
+        try:
+            _run_stages(job, settings, result, from_stage, force)
+            result.seconds = round(time.perf_counter() - clock, 3)
+            job.record.status = "success"
+            job.record.deliverables = [p.relative_to(job.dir).as_posix() for p in result.deliverables]
+            job.record.last_run = {"finished": now_iso(), "status": "success", "seconds": result.seconds, "ran": result.ran, "reused": result.reused}
+            job.save()
+            log.info("run of %s finished in %.3f s", job.id, result.seconds)
+        except BaseException as exc:
+            job.record.status = "failed"
+            job.record.last_run = {"finished": now_iso(), "status": "failed", "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+            job.save()
+            log.error("run of %s failed after %.3f s: %s", job.id, time.perf_counter() - clock, exc)
+            raise
+        finally:
+            detach(handler)
+    return result
+
+
+def _run_stages(job: Job, settings, result: RunResult, from_stage: str | None, force: bool) -> None:  # type: ignore[no-untyped-def]
+    rerun = force and not from_stage
+    reached_from = from_stage is None
+    for spec in STAGES:
+        if spec.name == from_stage:
+            reached_from = rerun = True
+        io = StageIO(job, spec.number, spec.name, settings, spec.config_keys)
+        reason = spec.skip_reason(job, settings)
+        if reason:
+            _record_skip(io, reason)
+            result.skipped.append(spec.name)
+            continue
+        previous = load_manifest(io.dir)
+        done = previous is not None and previous.get("status") == "success"
+        if not rerun and done and (not reached_from or _up_to_date(previous, io)):
+            log.info("stage %02d %s: up to date, not run again", spec.number, spec.name)
+            result.reused.append(spec.name)
+            result.deliverables.extend(_deliverables(previous, job))
+            continue
+        rerun = True
+        _execute(spec, io)
+        result.ran.append(spec.name)
+        result.deliverables.extend(_deliverables({"outputs": io.outputs}, job))
+
+
+def _up_to_date(previous: dict, io: StageIO) -> bool:  # type: ignore[type-arg]
+    if previous.get("config_hash") != io.config_hash:
+        log.info("stage %02d %s: configuration changed", io.number, io.name)
+        return False
+    for record in previous.get("inputs", []) + previous.get("outputs", []):
+        if not record_still_matches(record, io.job.dir):
+            log.info("stage %02d %s: '%s' changed", io.number, io.name, record["path"])
+            return False
+    return True
+
+
+def _deliverables(manifest: dict, job: Job) -> list[Path]:  # type: ignore[type-arg]
+    return [job.dir / o["path"] for o in manifest.get("outputs", []) if o.get("deliverable")]
+
+
+def _record_skip(io: StageIO, reason: str) -> None:
+    previous = load_manifest(io.dir)
+    if previous and previous.get("status") == "skipped" and previous.get("reason") == reason:
+        return
+    if io.dir.exists():
+        io.reset_dir()
+    started = now_iso()
+    io.write_manifest(io.manifest("skipped", started, time.perf_counter(), time.process_time(), reason=reason))
+    log.info("stage %02d %s: skipped (%s)", io.number, io.name, reason)
+
+
+def _execute(spec: StageSpec, io: StageIO) -> None:
+    io.reset_dir()
+    handler = attach_file(io.dir / STAGE_LOG, logging.DEBUG, CAPTURED_LOGGERS)
+    started, clock, cpu = now_iso(), time.perf_counter(), time.process_time()
+    io.write_manifest(io.manifest("running", started, None, None))
+    log.info("stage %02d %s: started", spec.number, spec.name)
+    try:
+        try:
+            spec.runner()(io)
+        except BaseException as exc:
+            io.log.debug("failure", exc_info=exc)
+            io.write_manifest(io.manifest("failed", started, clock, cpu, errors=[error_entry(exc)]))
+            log.error("stage %02d %s: failed after %.3f s", spec.number, spec.name, time.perf_counter() - clock)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise StageFailed(spec.name, exc, str(io.dir / STAGE_LOG)) from exc
+        manifest = io.manifest("success", started, clock, cpu)
+        io.write_manifest(manifest)
+        log.info("stage %02d %s: success in %.3f s", spec.number, spec.name, manifest["duration_seconds"])
+    finally:
+        detach(handler, CAPTURED_LOGGERS)

@@ -1,0 +1,79 @@
+"""The fixed stage order, and what each stage needs: its module, config keys and when it is off."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cpwhisperx.config import Settings
+    from cpwhisperx.jobs import Job
+    from cpwhisperx.stageio import StageIO
+
+STAGE_ORDER: tuple[str, ...] = (
+    "demux", "tmdb", "glossary_load", "source_separation", "vad", "asr", "alignment",
+    "lyrics_detection", "hallucination_removal", "translation", "subtitle_generation", "mux",
+)
+
+SkipRule = Callable[["Job", "Settings"], "str | None"]
+
+
+def _always(reason: str) -> SkipRule:
+    return lambda job, settings: reason
+
+
+def _unless_workflow(*workflows: str) -> SkipRule:
+    return lambda job, settings: None if job.record.workflow in workflows else f"not part of the {job.record.workflow} workflow"
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    config_keys: tuple[str, ...] = ()
+    skip_rule: SkipRule | None = None
+    implemented: bool = True
+
+    @property
+    def number(self) -> int:
+        return stage_number(self.name)
+
+    def skip_reason(self, job: Job, settings: Settings) -> str | None:
+        return self.skip_rule(job, settings) if self.skip_rule else None
+
+    def runner(self) -> Callable[[StageIO], None]:
+        module = importlib.import_module(f"cpwhisperx.stages.{self.name}")
+        return module.run  # type: ignore[no-any-return]
+
+
+STAGES: tuple[StageSpec, ...] = (
+    StageSpec("demux", ("DEMUX_",)),
+    StageSpec("tmdb", skip_rule=_always("off: film look-up on TMDB is not available in this version"), implemented=False),
+    StageSpec("glossary_load", skip_rule=_always("no glossary files configured")),
+    StageSpec("source_separation", skip_rule=_always("off: vocal separation is not available in this version"), implemented=False),
+    StageSpec("vad", ("VAD_",), skip_rule=lambda job, s: None if s.VAD_ENABLED else "off: VAD_ENABLED=false (the whole audio is transcribed)"),
+    StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE")),
+    StageSpec("alignment"),
+    StageSpec("lyrics_detection", skip_rule=_always("not part of the transcribe workflow"), implemented=False),
+    StageSpec("hallucination_removal", ("HALLUCINATION_",), skip_rule=lambda job, s: None if s.HALLUCINATION_ENABLED else "off: HALLUCINATION_ENABLED=false"),
+    StageSpec("translation", skip_rule=_unless_workflow("translate", "subtitle"), implemented=False),
+    StageSpec("subtitle_generation", ("SUBTITLE_",)),
+    StageSpec("mux", skip_rule=_unless_workflow("subtitle"), implemented=False),
+)
+
+
+def stage_number(name: str) -> int:
+    return STAGE_ORDER.index(name) + 1
+
+
+def get_stage(name: str) -> StageSpec:
+    for spec in STAGES:
+        if spec.name == name:
+            return spec
+    import difflib
+
+    from cpwhisperx.errors import InvalidInput
+
+    close = difflib.get_close_matches(name, STAGE_ORDER, n=1)
+    raise InvalidInput(f"unknown stage '{name}'", hint=(f"did you mean {close[0]}? " if close else "") + "stages: " + ", ".join(STAGE_ORDER))

@@ -1,0 +1,56 @@
+"""Stage 06: Whisper transcription with the selected backend."""
+
+from __future__ import annotations
+
+import time
+
+from cpwhisperx import asr
+from cpwhisperx.asr.options import DecodeOptions
+from cpwhisperx.media import read_wav
+from cpwhisperx.models import resolve
+from cpwhisperx.progress import ProgressReporter
+from cpwhisperx.stageio import StageIO
+from cpwhisperx.transcript import Transcript
+
+TRANSCRIPT_FILE = "transcript.json"
+
+
+def run(io: StageIO) -> None:
+    s = io.settings
+    audio = read_wav(io.input("demux", "audio.wav", "audio"))
+    regions = None
+    if io.has_input("vad", "speech.json"):
+        speech = io.read_json("vad", "speech.json", "speech_regions")
+        regions = [(r["start"], r["end"]) for r in speech["regions"]]
+    selection = asr.select(s.WHISPER_BACKEND, s.WHISPER_DEVICE, s.WHISPER_COMPUTE_TYPE, s.WHISPER_BACKEND_STRICT)
+    for warning in selection.warnings:
+        io.warn(warning)
+    io.device = selection.device
+    model = resolve(s.WHISPER_MODEL, s.MODELS_DIR)
+    options = DecodeOptions.from_settings(s)
+    io.extra["asr"] = {"backend": selection.backend, "device": selection.device, "compute_type": selection.compute_type,
+                       "model": {"name": model.name, "path": str(model.path), "source": model.source},
+                       "batched": options.batch_size > 1}
+    io.log.info("backend %s on %s (%s), model %s from %s", selection.backend, selection.device, selection.compute_type, model.name, model.source)
+    duration = len(audio) / 16000
+    if regions == []:
+        io.warn("no speech to transcribe: the transcript is empty")
+        transcript = Transcript(language=options.language or "und", language_probability=None, duration=round(duration, 3))
+    else:
+        if options.batch_size > 1:
+            io.log.info("batched decoding (batch size %d): one temperature, no conditioning on previous text", options.batch_size)
+        loaded = time.perf_counter()
+        backend = asr.create(selection, str(model.path), s.WHISPER_CPU_THREADS)
+        io.metrics["model_load_seconds"] = round(time.perf_counter() - loaded, 3)
+        started = time.perf_counter()
+        with ProgressReporter("transcribing", duration, io.log) as bar:
+            transcript = backend.transcribe(audio, regions, options, bar.update)
+        wall = time.perf_counter() - started
+        io.metrics.update({"transcribe_seconds": round(wall, 3), "real_time_factor": round(wall / duration, 4) if duration else None})
+    io.extra["language"] = {"requested": s.SOURCE_LANGUAGE, "detected": transcript.language if options.language is None else None,
+                            "used": transcript.language, "probability": transcript.language_probability}
+    if options.language is None:
+        io.log.info("detected language %s (probability %.2f)", transcript.language, transcript.language_probability or 0)
+    io.write_text(TRANSCRIPT_FILE, transcript.to_json(), "transcript", language=transcript.language)
+    io.metrics.update({"audio_seconds": round(duration, 3), "segments": len(transcript.segments),
+                       "words": sum(len(seg.words) for seg in transcript.segments)})

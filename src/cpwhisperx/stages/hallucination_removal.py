@@ -1,0 +1,36 @@
+"""Stage 09: flag and drop hallucinated segments, recording why each went."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from cpwhisperx.hallucination import Thresholds, judge
+from cpwhisperx.stageio import StageIO
+from cpwhisperx.transcript import Transcript
+
+KEPT_FILE = "transcript.json"
+DROPPED_FILE = "hallucinations.json"
+
+
+def run(io: StageIO) -> None:
+    s = io.settings
+    transcript = Transcript.load(io.input("alignment", "transcript.json", "transcript"))
+    regions = None
+    if io.has_input("vad", "speech.json"):
+        regions = [(r["start"], r["end"]) for r in io.read_json("vad", "speech.json", "speech_regions")["regions"]]
+    thresholds = Thresholds(s.HALLUCINATION_MIN_SPEECH_OVERLAP, s.HALLUCINATION_MAX_REPEATS,
+                            s.HALLUCINATION_COMPRESSION_RATIO_THRESHOLD, s.HALLUCINATION_LOG_PROB_THRESHOLD,
+                            s.HALLUCINATION_NO_SPEECH_THRESHOLD)
+    verdicts = judge(transcript.segments, transcript.language, regions, thresholds)
+    kept, dropped = [], []
+    for seg in transcript.segments:
+        if seg.id in verdicts:
+            dropped.append(seg.model_copy(update={"flags": {**seg.flags, "hallucination": verdicts[seg.id]}}))
+            io.log.info("dropped segment %d [%.2f–%.2f] %r: %s", seg.id, seg.start, seg.end, seg.text, verdicts[seg.id])
+        else:
+            kept.append(seg)
+    io.write_text(KEPT_FILE, transcript.model_copy(update={"segments": kept}).to_json(), "transcript", language=transcript.language)
+    io.write_json(DROPPED_FILE, [seg.model_dump() for seg in dropped], "dropped_segments")
+    reasons = Counter(reason.split(":")[0].split(" (")[0] for reason in verdicts.values())
+    io.metrics.update({"segments_in": len(transcript.segments), "segments_kept": len(kept), "segments_dropped": len(dropped),
+                       "dropped_by_reason": dict(reasons)})
