@@ -142,9 +142,9 @@ def doctor(settings: Settings) -> int:
 
 def config(args: argparse.Namespace, settings: Settings) -> int:
     if args.config_command == "keys":
-        out.print(reference_markdown(), markup=False)
+        sys.stdout.write(reference_markdown())
     else:
-        out.print(to_env_text(load_config()), markup=False, end="")
+        sys.stdout.write(to_env_text(load_config()))
     return ExitCode.OK
 
 

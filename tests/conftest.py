@@ -1,0 +1,77 @@
+"""Shared fixtures: real media made with real FFmpeg, real recordings, and one finished job."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cpwhisperx.samples import build_sample_film, librivox_clips
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cpwx(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """The real command in a child process, as a user runs it."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "cpwhisperx", *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+def job_dirs(cwd: Path) -> list[Path]:
+    return sorted(p.parent for p in (cwd / "out").glob("*/*/*/*/job-*/job.json"))
+
+
+def manifest(job_dir: Path, stage_dir: str) -> dict:
+    return json.loads((job_dir / stage_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def sample_film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("film") / "sample_film.mp4"
+    build_sample_film(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def short_clip() -> Path:
+    """A real 3-second LibriVox recording."""
+    return next(c.path for c in librivox_clips() if c.path.name.endswith("0880.wav"))
+
+
+@pytest.fixture(scope="session")
+def finished_job(sample_film: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample film transcribed once with the bundled base model; copy it before changing it."""
+    cwd = tmp_path_factory.mktemp("finished")
+    result = cpwx("transcribe", str(sample_film), cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(cwd)
+    return job
+
+
+@pytest.fixture
+def job_copy(finished_job: Path, tmp_path: Path) -> Path:
+    target = tmp_path / finished_job.name
+    shutil.copytree(finished_job, target)
+    (target / ".run.lock").unlink(missing_ok=True)
+    return target
+
+
+@pytest.fixture
+def make_media(tmp_path: Path) -> Callable[..., Path]:
+    def make(name: str, *ffmpeg_args: str) -> Path:
+        path = tmp_path / name
+        ffmpeg(*ffmpeg_args, str(path))
+        return path
+
+    return make

@@ -1,0 +1,121 @@
+"""Bad input: each case gets a clear message and the exit code of SPEC §10, and nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import cpwx, job_dirs, manifest
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = cpwx("transcribe", str(tmp_path / "nowhere.mp4"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "nowhere.mp4" in result.stderr
+    assert job_dirs(tmp_path) == []
+
+
+def test_text_file_named_mp4(tmp_path: Path) -> None:
+    fake = tmp_path / "film.mp4"
+    fake.write_text("this is not a film\n" * 20)
+    result = cpwx("transcribe", str(fake), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "stage 'demux' failed" in result.stderr and "not a media file" in result.stderr
+    assert "stage.log" in result.stderr
+    (job,) = job_dirs(tmp_path)
+    data = manifest(job, "01_demux")
+    assert data["status"] == "failed" and data["errors"][0]["exception_type"] == "InvalidInput"
+    assert json.loads((job / "job.json").read_text())["status"] == "failed"
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    result = cpwx("transcribe", str(empty), cwd=tmp_path)
+    assert result.returncode == 2 and "empty" in result.stderr
+
+
+def test_video_without_audio(make_media: Callable[..., Path], tmp_path: Path) -> None:
+    video = make_media("silent_video.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p")
+    result = cpwx("transcribe", str(video), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no audio stream" in result.stderr and "video" in result.stderr
+
+
+def test_pure_silence_gives_empty_transcript_with_warning(make_media: Callable[..., Path], tmp_path: Path) -> None:
+    silence = make_media("silence.wav", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "20")
+    result = cpwx("transcribe", str(silence), "-s", "en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no speech" in result.stderr
+    (job,) = job_dirs(tmp_path)
+    srt = job / "11_subtitle_generation" / "silence.en.srt"
+    assert srt.is_file() and srt.read_text(encoding="utf-8").strip() == ""
+    assert json.loads((job / "11_subtitle_generation" / "silence.en.json").read_text())["segments"] == []
+    assert manifest(job, "05_vad")["warnings"]
+
+
+def test_unknown_config_key_names_the_closest(tmp_path: Path, short_clip: Path) -> None:
+    result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_BEAM=3", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "WHISPER_BEAM" in result.stderr and "did you mean WHISPER_BEAM_SIZE" in result.stderr
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / ".env.pipeline").write_text("VAD_TRESHOLD=0.4\n")
+    result = cpwx("transcribe", str(short_clip), cwd=tmp_path)
+    assert result.returncode == 2 and "VAD_THRESHOLD" in result.stderr and ".env.pipeline" in result.stderr
+
+
+def test_invalid_value_names_key_value_and_allowed(tmp_path: Path, short_clip: Path) -> None:
+    result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_DEVICE=gpu", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "WHISPER_DEVICE=gpu" in result.stderr and "'cuda'" in result.stderr
+    result = cpwx("transcribe", str(short_clip), cwd=tmp_path, env={"WHISPER_BEAM_SIZE": "zero"})
+    assert result.returncode == 2 and "WHISPER_BEAM_SIZE=zero" in result.stderr
+    assert job_dirs(tmp_path) == []
+
+
+def test_unknown_language_code(tmp_path: Path, short_clip: Path) -> None:
+    result = cpwx("transcribe", str(short_clip), "-s", "xx", cwd=tmp_path)
+    assert result.returncode == 2 and "unknown language code 'xx'" in result.stderr
+    result = cpwx("transcribe", str(short_clip), "-s", "hindi", cwd=tmp_path)
+    assert result.returncode == 2 and "'hi'" in result.stderr
+
+
+def test_model_not_available_offline(tmp_path: Path, short_clip: Path) -> None:
+    env = {"HF_HUB_OFFLINE": "1", "MODELS_DIR": str(tmp_path / "empty-cache")}
+    result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_MODEL=small", cwd=tmp_path, env=env)
+    assert result.returncode == 3, result.stderr
+    assert "cpwx models download small" in result.stderr
+    result = cpwx("models", "path", "small", cwd=tmp_path, env=env)
+    assert result.returncode == 3 and "cpwx models download small" in result.stderr
+
+
+def test_strict_backend_stops_with_exit_3(tmp_path: Path, short_clip: Path) -> None:
+    result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_BACKEND=mlx", "--set", "WHISPER_BACKEND_STRICT=true", cwd=tmp_path)
+    assert result.returncode == 3 and "WHISPER_BACKEND=mlx is not available" in result.stderr
+
+
+def test_fallback_backend_and_device_warn(tmp_path: Path, short_clip: Path) -> None:
+    result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_BACKEND=whisperx", "--set", "WHISPER_DEVICE=cuda",
+                  "--set", "WHISPER_MODEL=tiny.en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    data = manifest(job, "06_asr")
+    assert data["asr"]["backend"] == "faster-whisper" and data["asr"]["device"] == "cpu"
+    warnings = " ".join(data["warnings"])
+    assert "WHISPER_BACKEND=whisperx is not available" in warnings and "no CUDA device" in warnings
+    assert "falling back" in (job / "06_asr" / "stage.log").read_text(encoding="utf-8")
+
+
+def test_awkward_media_name(tmp_path: Path, short_clip: Path) -> None:
+    media_dir = tmp_path / "my films"
+    media_dir.mkdir()
+    awkward = media_dir / "it's a \"test\" फ़िल्म.wav"
+    shutil.copy(short_clip, awkward)
+    result = cpwx("transcribe", str(awkward), "--set", "WHISPER_MODEL=tiny.en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    srt = job / "11_subtitle_generation" / "it's a \"test\" फ़िल्म.en.srt"
+    assert srt.is_file() and "ill disposed" in srt.read_text(encoding="utf-8").lower().replace("-", " ")
+    assert str(srt) in result.stdout

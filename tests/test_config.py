@@ -1,0 +1,84 @@
+"""Configuration: precedence, validation messages, the generated reference, secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cpwhisperx.config import Settings, config_hash, config_subset, load_config, reference_markdown, to_env_text
+from cpwhisperx.errors import ConfigError, ExitCode
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_precedence_defaults_file_job_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CPWX_CONFIG", raising=False)
+    for key in ("WHISPER_BEAM_SIZE", "WHISPER_BEST_OF", "VAD_THRESHOLD", "LOG_LEVEL"):
+        monkeypatch.delenv(key, raising=False)
+    assert load_config(cwd=tmp_path).WHISPER_BEAM_SIZE == 5
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / ".env.pipeline").write_text("WHISPER_BEAM_SIZE=4\nWHISPER_BEST_OF=3\nVAD_THRESHOLD=0.4\n")
+    job_env = tmp_path / "job.env"
+    job_env.write_text("WHISPER_BEAM_SIZE=3\nWHISPER_BEST_OF=2\n")
+    settings = load_config(job_env=job_env, cwd=tmp_path, environ={"WHISPER_BEAM_SIZE": "2"})
+    assert (settings.WHISPER_BEAM_SIZE, settings.WHISPER_BEST_OF, settings.VAD_THRESHOLD) == (2, 2, 0.4)
+    settings = load_config(job_env=job_env, cwd=tmp_path, environ={"WHISPER_BEAM_SIZE": "2"}, overrides={"WHISPER_BEAM_SIZE": "1"})
+    assert settings.WHISPER_BEAM_SIZE == 1
+
+
+def test_cpwx_config_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    named = tmp_path / "mine.env"
+    named.write_text("WHISPER_MODEL=tiny.en\n")
+    monkeypatch.setenv("CPWX_CONFIG", str(named))
+    assert load_config(environ={}).WHISPER_MODEL == "tiny.en"
+    monkeypatch.setenv("CPWX_CONFIG", str(tmp_path / "absent.env"))
+    with pytest.raises(ConfigError, match="CPWX_CONFIG"):
+        load_config(environ={})
+
+
+def test_round_trip_through_env_file(tmp_path: Path) -> None:
+    settings = Settings(WHISPER_TEMPERATURE=[0.0, 0.5], WHISPER_INITIAL_PROMPT='He said "नमस्ते", then = left.', SUBTITLE_FORMATS=["vtt"])
+    path = tmp_path / ".env.pipeline"
+    path.write_text(to_env_text(settings), encoding="utf-8")
+    again = load_config(job_env=path, cwd=tmp_path, environ={})
+    assert again == settings
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"WHISPER_DEVICE": "gpu"}, ["WHISPER_DEVICE=gpu", "'auto', 'cpu', 'cuda' or 'mps'"]),
+        ({"WHISPER_BEAM_SIZE": "0"}, ["WHISPER_BEAM_SIZE=0", "greater than or equal to 1"]),
+        ({"WHISPER_TEMPERATURE": "0,1.5"}, ["WHISPER_TEMPERATURE=0,1.5", "between 0 and 1"]),
+        ({"VAD_ENABLED": "perhaps"}, ["VAD_ENABLED=perhaps", "boolean"]),
+        ({"SOURCE_LANGUAGE": "hindi"}, ["SOURCE_LANGUAGE=hindi", "did you mean 'hi'"]),
+        ({"SUBTITLE_FORMATS": "srt,docx"}, ["docx", "'srt' or 'vtt'"]),
+    ],
+)
+def test_invalid_values_are_explained(tmp_path: Path, values: dict[str, str], expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(cwd=tmp_path, environ={}, overrides=values)
+    assert caught.value.exit_code == ExitCode.INVALID_INPUT
+    for fragment in expected:
+        assert fragment in str(caught.value)
+
+
+def test_unknown_key_suggests_closest(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="did you mean WHISPER_CONDITION_ON_PREVIOUS_TEXT"):
+        load_config(cwd=tmp_path, environ={}, overrides={"WHISPER_CONDITION_ON_PREVIOUS": "false"})
+
+
+def test_config_hash_covers_only_the_stage_keys() -> None:
+    base, changed = Settings(), Settings(VAD_THRESHOLD=0.3)
+    asr_keys = ("WHISPER_", "SOURCE_LANGUAGE")
+    assert config_hash(config_subset(base, asr_keys)) == config_hash(config_subset(changed, asr_keys))
+    assert config_hash(config_subset(base, ("VAD_",))) != config_hash(config_subset(changed, ("VAD_",)))
+    assert set(config_subset(base, asr_keys)) >= {"WHISPER_MODEL", "SOURCE_LANGUAGE"}
+
+
+def test_every_key_documented_and_reference_up_to_date() -> None:
+    for key, field in Settings.model_fields.items():
+        assert field.description and len(field.description) > 10, key
+    assert (REPO / "docs" / "configuration.md").read_text(encoding="utf-8") == reference_markdown(), \
+        "regenerate with: cpwx config keys > docs/configuration.md"
