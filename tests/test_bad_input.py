@@ -117,5 +117,5 @@ def test_awkward_media_name(tmp_path: Path, short_clip: Path) -> None:
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
     srt = job / "11_subtitle_generation" / "it's a \"test\" फ़िल्म.en.srt"
-    assert srt.is_file() and "ill disposed" in srt.read_text(encoding="utf-8").lower().replace("-", " ")
+    assert srt.is_file() and "young man" in srt.read_text(encoding="utf-8").lower()
     assert str(srt) in result.stdout
