@@ -18,7 +18,8 @@ from cpwhisperx.pipeline import run_job
 from cpwhisperx.stageio import load_manifest, stage_dir_name
 from cpwhisperx.stages import STAGE_ORDER, stage_number
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is read by scripts and people alike: no truncated table cells there.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 400)
 
 
 def prepare_from_args(args: argparse.Namespace, workflow: str) -> Job:

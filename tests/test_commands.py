@@ -1,0 +1,98 @@
+"""The other commands: prepare + run by id, status, models, doctor, config; secrets stay out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from conftest import cpwx, job_dirs
+
+from cpwhisperx.models import BUNDLED
+
+
+def test_prepare_then_run_by_id_and_status(tmp_path: Path, short_clip: Path) -> None:
+    result = cpwx("prepare", "--media", str(short_clip), "--workflow", "transcribe", "-s", "en", "--user", "Alice Smith",
+                  "--set", "WHISPER_MODEL=tiny.en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    assert job.name.startswith("job-") and job.name.endswith("-alice-smith-0001")
+    record = json.loads((job / "job.json").read_text())
+    assert record["status"] == "prepared" and record["source_language"] == "en" and record["user"] == "alice-smith"
+    assert not (job / "01_demux").exists()
+    result = cpwx("run", "-j", job.name, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (job / "11_subtitle_generation" / f"{short_clip.stem}.en.srt").is_file()
+    status = cpwx("status", job.name, cwd=tmp_path)
+    assert status.returncode == 0
+    for name in ("01_demux", "06_asr", "12_mux", "success", "skipped", f"{short_clip.stem}.en.srt"):
+        assert name in status.stdout, name
+    listing = cpwx("status", cwd=tmp_path)
+    assert job.name in listing.stdout and "transcribe" in listing.stdout
+    second = cpwx("prepare", "--media", str(short_clip), "--user", "Alice Smith", cwd=tmp_path)
+    assert second.returncode == 0 and "-alice-smith-0002" in second.stdout
+    unknown = cpwx("run", "-j", "job-20200101-nobody-0001", cwd=tmp_path)
+    assert unknown.returncode == 2 and "no job" in unknown.stderr
+
+
+def test_target_languages_refused_for_transcribe(tmp_path: Path, short_clip: Path) -> None:
+    result = cpwx("transcribe", str(short_clip), "-t", "hi", cwd=tmp_path)
+    assert result.returncode == 2 and "makes no translations" in result.stderr
+
+
+def test_secrets_never_written(tmp_path: Path, short_clip: Path) -> None:
+    secret, tmdb = "hf_SECRET_value_4711", "tmdb-SECRET-0815"
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "secrets.json").write_text(json.dumps({"TMDB_API_KEY": tmdb}))
+    result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_MODEL=tiny.en", "--log-level", "DEBUG", cwd=tmp_path,
+                  env={"HF_TOKEN": secret})
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    for text in [result.stdout, result.stderr] + [p.read_text(encoding="utf-8", errors="replace") for p in job.rglob("*")
+                                                  if p.is_file() and p.suffix != ".wav"]:
+        assert secret not in text and tmdb not in text
+
+
+def test_log_records_are_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_SECRET_value_4711")
+    monkeypatch.chdir(tmp_path)
+    from cpwhisperx.logs import attach_file, detach
+
+    log_file = tmp_path / "x.log"
+    handler = attach_file(log_file, logging.DEBUG)
+    logging.getLogger("cpwhisperx.test").warning("token is %s", "hf_SECRET_value_4711")
+    detach(handler)
+    assert "token is ***" in log_file.read_text() and "hf_SECRET" not in log_file.read_text()
+
+
+def test_models_commands(tmp_path: Path) -> None:
+    listing = cpwx("models", "list", cwd=tmp_path)
+    assert listing.returncode == 0
+    assert "base" in listing.stdout and "tiny.en" in listing.stdout and "large-v3" in listing.stdout
+    path = Path(cpwx("models", "path", "tiny.en", cwd=tmp_path).stdout.strip())
+    assert (path / "model.bin").is_file()
+    cache = tmp_path / "cache"
+    joined = cpwx("models", "download", "base", cwd=tmp_path, env={"MODELS_DIR": str(cache)})
+    assert joined.returncode == 0, joined.stderr
+    from cpwhisperx.files import sha256_file
+
+    assert sha256_file(cache / "base" / "model.bin") == BUNDLED["base"].sha256
+    assert (cache / "base" / "tokenizer.json").is_file()
+    bad = cpwx("models", "path", "larg-v3", cwd=tmp_path)
+    assert bad.returncode == 2 and "did you mean large-v3" in bad.stderr
+
+
+def test_doctor_reports(tmp_path: Path) -> None:
+    result = cpwx("doctor", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for fragment in ("ffmpeg version", "CPU cores", "faster-whisper", "available", "whisperx", "model base", "model cache"):
+        assert fragment in result.stdout, fragment
+
+
+def test_config_show_and_keys(tmp_path: Path) -> None:
+    shown = cpwx("config", "show", cwd=tmp_path, env={"WHISPER_BEAM_SIZE": "3"})
+    assert 'WHISPER_BEAM_SIZE="3"' in shown.stdout
+    keys = cpwx("config", "keys", cwd=tmp_path)
+    assert "| `VAD_THRESHOLD` |" in keys.stdout
