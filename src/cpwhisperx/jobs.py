@@ -210,14 +210,16 @@ class RunLock:
     def __enter__(self) -> RunLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         if not _try_lock(fd):
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            os.lseek(fd, 0, os.SEEK_SET)
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
             os.close(fd)
             raise JobBusy(
                 f"job '{self.path.parent.name}' is already being run ({holder})",
                 hint="wait for that run to finish or stop it; a lock left by a process that died is taken over automatically",
             )
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {dt.datetime.now().isoformat(timespec='seconds')}".encode(), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"pid {os.getpid()} since {dt.datetime.now().isoformat(timespec='seconds')}".encode())
         self._fd = fd
         return self
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
-import resource
+import sys
 import shutil
 import time
 import traceback
@@ -204,6 +203,10 @@ def load_manifest(stage_dir: Path) -> dict[str, Any] | None:
 
 
 def _peak_rss_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
-    return peak / (1024 * 1024) if os.uname().sysname == "Darwin" else peak / 1024
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

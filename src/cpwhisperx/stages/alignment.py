@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from cpwhisperx.stageio import StageIO
+from cpwhisperx.stages.vad import load_regions
 from cpwhisperx.transcript import Transcript, Word
 
 ALIGNED_FILE = "transcript.json"
@@ -55,10 +56,7 @@ def align(transcript: Transcript, regions: list[tuple[float, float]]) -> tuple[T
 
 def run(io: StageIO) -> None:
     transcript = Transcript.load(io.input("asr", "transcript.json", "transcript"))
-    regions: list[tuple[float, float]] = []
-    if io.has_input("vad", "speech.json"):
-        regions = [(r["start"], r["end"]) for r in io.read_json("vad", "speech.json", "speech_regions")["regions"]]
-    aligned, moved = align(transcript, regions)
+    aligned, moved = align(transcript, load_regions(io) or [])
     io.write_text(ALIGNED_FILE, aligned.to_json(), "transcript", language=aligned.language)
     total = sum(len(s.words) for s in aligned.segments)
     io.metrics.update({"words": total, "words_adjusted": moved, "segments": len(aligned.segments), "method": "faster-whisper word timestamps (cross-attention DTW)"})

@@ -10,6 +10,7 @@ from cpwhisperx.media import read_wav
 from cpwhisperx.models import resolve
 from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.stageio import StageIO
+from cpwhisperx.stages.vad import load_regions
 from cpwhisperx.transcript import Transcript
 
 TRANSCRIPT_FILE = "transcript.json"
@@ -18,10 +19,7 @@ TRANSCRIPT_FILE = "transcript.json"
 def run(io: StageIO) -> None:
     s = io.settings
     audio = read_wav(io.input("demux", "audio.wav", "audio"))
-    regions = None
-    if io.has_input("vad", "speech.json"):
-        speech = io.read_json("vad", "speech.json", "speech_regions")
-        regions = [(r["start"], r["end"]) for r in speech["regions"]]
+    regions = load_regions(io)
     selection = asr.select(s.WHISPER_BACKEND, s.WHISPER_DEVICE, s.WHISPER_COMPUTE_TYPE, s.WHISPER_BACKEND_STRICT)
     for warning in selection.warnings:
         io.warn(warning)

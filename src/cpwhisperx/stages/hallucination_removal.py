@@ -6,6 +6,7 @@ from collections import Counter
 
 from cpwhisperx.hallucination import Thresholds, judge
 from cpwhisperx.stageio import StageIO
+from cpwhisperx.stages.vad import load_regions
 from cpwhisperx.transcript import Transcript
 
 KEPT_FILE = "transcript.json"
@@ -15,9 +16,7 @@ DROPPED_FILE = "hallucinations.json"
 def run(io: StageIO) -> None:
     s = io.settings
     transcript = Transcript.load(io.input("alignment", "transcript.json", "transcript"))
-    regions = None
-    if io.has_input("vad", "speech.json"):
-        regions = [(r["start"], r["end"]) for r in io.read_json("vad", "speech.json", "speech_regions")["regions"]]
+    regions = load_regions(io)
     thresholds = Thresholds(s.HALLUCINATION_MIN_SPEECH_OVERLAP, s.HALLUCINATION_MAX_REPEATS,
                             s.HALLUCINATION_COMPRESSION_RATIO_THRESHOLD, s.HALLUCINATION_LOG_PROB_THRESHOLD,
                             s.HALLUCINATION_NO_SPEECH_THRESHOLD)

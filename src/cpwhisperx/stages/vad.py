@@ -29,3 +29,10 @@ def run(io: StageIO) -> None:
     io.log.info("%d speech region(s), %.1f s of %.1f s", len(regions), speech, duration)
     if not regions:
         io.warn("no speech detected in the audio; the transcript will be empty")
+
+
+def load_regions(io: StageIO) -> list[tuple[float, float]] | None:
+    """The speech regions, read as an input of the calling stage; None when VAD did not run."""
+    if not io.has_input("vad", SPEECH_FILE):
+        return None
+    return [(r["start"], r["end"]) for r in io.read_json("vad", SPEECH_FILE, "speech_regions")["regions"]]
