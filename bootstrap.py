@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up cp-whisperx on a fresh machine, then run the demo or the tests.
 
-    python3 bootstrap.py demo    # set up, then transcribe the sample film
+    python3 bootstrap.py demo    # set up, then subtitle the sample film
     python3 bootstrap.py test    # set up, then run the whole test suite
     python3 bootstrap.py setup   # set up only
 
@@ -79,7 +79,7 @@ def setup() -> None:
 
 def demo() -> None:
     run([str(BIN / "python"), "-m", "cpwhisperx.samples", str(SAMPLE_FILM)])
-    run([str(BIN / "cpwx"), "transcribe", str(SAMPLE_FILM)], cwd=ROOT)
+    run([str(BIN / "cpwx"), "subtitle", str(SAMPLE_FILM)], cwd=ROOT)
 
 
 def test(extra: list[str]) -> None:

@@ -37,9 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transcribe", help="prepare a transcribe job and run it")
     _job_flags(p, media_positional=True)
 
+    p = sub.add_parser("subtitle", help="prepare a subtitle job (subtitle files and a soft-subtitled video) and run it")
+    _job_flags(p, media_positional=True)
+
     p = sub.add_parser("prepare", help="create a job directory without running it")
     _job_flags(p, media_positional=False)
-    p.add_argument("--workflow", default="transcribe", help="transcribe")
+    p.add_argument("--workflow", default="transcribe", help="transcribe or subtitle")
 
     p = sub.add_parser("run", help="run (or resume) a prepared job")
     which = p.add_mutually_exclusive_group(required=True)
@@ -87,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from cpwhisperx import commands
 
-    if args.command in ("transcribe", "prepare"):
+    if args.command in ("transcribe", "subtitle", "prepare"):
         job = commands.prepare_from_args(args, workflow=getattr(args, "workflow", args.command))
         if args.command == "prepare":
             print(f"prepared {job.id}\n  {job.dir}\nrun it with: cpwx run -j {job.id}")

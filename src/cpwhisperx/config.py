@@ -26,7 +26,7 @@ ComputeType = Literal[
     "auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16", "int16",
     "float16", "bfloat16", "float32",
 ]
-SubtitleFormat = Literal["srt", "vtt"]
+SubtitleFormat = Literal["srt", "vtt", "ass"]
 
 
 def _split_list(value: Any) -> Any:
@@ -79,7 +79,22 @@ class Settings(BaseModel):
     HALLUCINATION_LOG_PROB_THRESHOLD: float = Field(-1.0, description="With a no-speech probability above HALLUCINATION_NO_SPEECH_THRESHOLD, a segment whose average log-probability is below this is dropped.")
     HALLUCINATION_NO_SPEECH_THRESHOLD: float = Field(0.6, ge=0, le=1, description="See HALLUCINATION_LOG_PROB_THRESHOLD.")
 
+    LYRICS_MODE: Literal["mark", "drop", "keep"] = Field("mark", description="Song lyrics in subtitles: `mark` sets them in italics between ♪, `drop` leaves them out, `keep` shows them as dialogue.")
+    LYRICS_MUSIC_THRESHOLD: float = Field(0.5, gt=0, lt=1, description="Music score (0–1, from the audio) above which a window counts as music or singing.")
+    LYRICS_MIN_MUSIC_SHARE: float = Field(0.6, gt=0, le=1, description="A segment is lyrics when at least this share of its span is music-dominated.")
+    LYRICS_REPEAT_MIN_WORDS: int = Field(3, ge=1, description="A line of at least this many words heard again in a music-tinged stretch counts as a refrain.")
+
     SUBTITLE_FORMATS: list[SubtitleFormat] = Field(["srt", "vtt"], description="Subtitle formats written next to the .txt and .json transcript.")
+    SUBTITLE_MAX_LINE_LENGTH: int = Field(42, ge=10, le=200, description="Most characters (grapheme clusters) on one subtitle line.")
+    SUBTITLE_MAX_LINES: int = Field(2, ge=1, le=4, description="Most lines in one cue.")
+    SUBTITLE_MIN_DURATION: float = Field(5 / 6, gt=0, description="Shortest time a cue stays on screen, in seconds (5/6 s = 20 frames at 24 fps).")
+    SUBTITLE_MAX_DURATION: float = Field(7.0, gt=1, description="Longest time a cue stays on screen, in seconds.")
+    SUBTITLE_MAX_CPS: float = Field(17.0, gt=1, description="Highest reading speed, in characters per second; met by extending a cue into free time before splitting it.")
+    SUBTITLE_MIN_GAP: float = Field(0.083, ge=0, description="Least time between two cues, in seconds (2 frames at 24 fps).")
+    SUBTITLE_PAUSE_SPLIT: float = Field(1.0, gt=0, description="A pause in speech at least this long always ends a cue.")
+    SUBTITLE_MAX_LEAD: float = Field(0.5, ge=0, description="How far a cue may appear before its speech starts, to win reading time.")
+
+    MUX_CONTAINER: Literal["mkv", "mp4"] = Field("mkv", description="Container of the soft-subtitled video: `mkv` (SRT tracks) or `mp4` (mov_text tracks).")
 
     @field_validator("WHISPER_TEMPERATURE", "SUBTITLE_FORMATS", mode="before")
     @classmethod

@@ -90,13 +90,20 @@ def known_phrase(segment: Segment, language: str, weak: bool) -> str | None:
     return None
 
 
-def weak_evidence(segment: Segment, overlap: float | None) -> bool:
+def weak_evidence(segment: Segment, overlap: float | None, strict: bool = False) -> bool:
+    """Signs that the decoder was not hearing a clear voice; `strict` also counts unsure words."""
+    unsure_words = bool(segment.words) and sum(w.probability for w in segment.words) / len(segment.words) < 0.45
     return ((segment.no_speech_prob or 0.0) >= 0.3 or (segment.avg_logprob or 0.0) < -0.8
-            or (overlap is not None and overlap < 0.5))
+            or (overlap is not None and overlap < 0.5) or (strict and unsure_words))
 
 
-def judge(segments: list[Segment], language: str, regions: list[tuple[float, float]] | None, t: Thresholds) -> dict[int, str]:
-    """Segment id → why it is a hallucination, for every segment that is one."""
+def judge(segments: list[Segment], language: str, regions: list[tuple[float, float]] | None, t: Thresholds,
+          music_shares: dict[int, float] | None = None) -> dict[int, str]:
+    """Segment id → why it is a hallucination, for every segment that is one.
+
+    `music_shares` (segment id → share of its span that is music or noise) lets text decoded over
+    music be dropped when the decode itself shows weak evidence of a voice.
+    """
     verdicts: dict[int, str] = {}
     run_text, run_length = None, 0
     for seg in segments:
@@ -114,6 +121,8 @@ def judge(segments: list[Segment], language: str, regions: list[tuple[float, flo
         elif (seg.no_speech_prob is not None and seg.avg_logprob is not None
               and seg.no_speech_prob > t.no_speech and seg.avg_logprob < t.log_prob):
             reason = f"no-speech probability {seg.no_speech_prob:.2f} > {t.no_speech} with average log-probability {seg.avg_logprob:.2f} < {t.log_prob}"
+        elif music_shares and music_shares.get(seg.id, 0.0) >= 0.5 and weak_evidence(seg, overlap, strict=True):
+            reason = f"music or noise over {music_shares[seg.id]:.0%} of its span, with weak speech evidence"
         elif run_length >= t.max_repeats:
             reason = f"repetition loop: the same text {run_length} segments in a row"
         else:

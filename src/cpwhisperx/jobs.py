@@ -14,10 +14,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cpwhisperx.config import Settings, check_keys, load_config, parse_env_file, to_env_text, validate
-from cpwhisperx.errors import InvalidInput, JobBusy
+from cpwhisperx.errors import InvalidInput, JobBusy, ResourceMissing
+from cpwhisperx.languages import get_language
 from cpwhisperx.files import atomic_write_text, read_json, sha256_file
 
-WORKFLOWS = ("transcribe",)
+WORKFLOWS = ("transcribe", "subtitle")
 JOB_ID_RE = re.compile(r"^job-(\d{8})-([a-z0-9_-]+)-(\d{4})$")
 
 
@@ -128,10 +129,18 @@ def prepare_job(
 
     if workflow not in WORKFLOWS:
         raise InvalidInput(f"unknown workflow '{workflow}'", hint=f"choose one of: {', '.join(WORKFLOWS)}")
-    if target_languages:
+    if target_languages and workflow == "transcribe":
         raise InvalidInput(
             f"the {workflow} workflow makes no translations, but target languages were given ({', '.join(target_languages)})",
             hint="drop -t/--target-languages",
+        )
+    if target_languages:
+        for code in target_languages:
+            get_language(code)
+        source = source_language or "auto"
+        raise ResourceMissing(
+            "no translation engine is installed for " + ", ".join(f"{source}→{code}" for code in target_languages),
+            hint="this version translates nothing; run without -t to make the source-language subtitles",
         )
     media_path = Path(media).expanduser()
     if not media_path.exists():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 import difflib
 
+from cpwhisperx.errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class Language:
@@ -54,7 +56,7 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
 LANGUAGES: dict[str, Language] = {code: Language(code, name, iso) for code, name, iso in _TABLE}
 
 
-class UnknownLanguage(ValueError):
+class UnknownLanguage(InvalidInput, ValueError):
     """A language code Whisper does not know."""
 
 
@@ -71,7 +73,7 @@ def get_language(code: str) -> Language:
         close = difflib.get_close_matches(key, LANGUAGES, n=3, cutoff=0.5)
         if close:
             hint = "; close codes: " + ", ".join(f"{c} ({LANGUAGES[c].name})" for c in close)
-    raise UnknownLanguage(f"unknown language code '{code}'{hint}")
+    raise UnknownLanguage(f"unknown language code '{code}'{hint}", hint="use a Whisper language code such as hi, en, gu, ta")
 
 
 def is_known(code: str) -> bool:

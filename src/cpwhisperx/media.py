@@ -83,3 +83,41 @@ def read_wav(path: Path) -> np.ndarray:
 def wav_duration(path: Path) -> float:
     with wave.open(str(path), "rb") as handle:
         return handle.getnframes() / handle.getframerate()
+
+
+@dataclass(frozen=True)
+class SubtitleTrack:
+    path: Path
+    language: str  # ISO 639-2 tag
+    title: str
+    default: bool
+
+
+def mux_subtitles(media: Path, tracks: list[SubtitleTrack], container: str, out: Path) -> None:
+    """Copy every video and audio stream untouched and add one soft subtitle track per entry."""
+    args = [tool_path("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(media)]
+    for track in tracks:
+        args += ["-i", str(track.path)]
+    args += ["-map", "0:v?", "-map", "0:a"]
+    for number in range(len(tracks)):
+        args += ["-map", f"{number + 1}:0"]
+    args += ["-map_metadata", "0", "-map_chapters", "0", "-c", "copy", "-c:s", "srt" if container == "mkv" else "mov_text"]
+    for number, track in enumerate(tracks):
+        args += [f"-metadata:s:s:{number}", f"language={track.language}", f"-metadata:s:s:{number}", f"title={track.title}",
+                 f"-disposition:s:{number}", "default" if track.default else "0"]
+    if container == "mp4":
+        args += ["-movflags", "+faststart"]
+    args += ["-f", "matroska" if container == "mkv" else "mp4", str(out)]
+    result = _run(args)
+    if result.returncode != 0:
+        raise InvalidInput(f"FFmpeg could not write the {container} file: {result.stderr.strip()[-500:]}",
+                           hint="try MUX_CONTAINER=mkv, which takes every codec" if container == "mp4" else "check the media plays")
+
+
+def stream_hashes(path: Path) -> list[str]:
+    """One SHA-256 per video and audio stream over its packets: equal hashes mean untouched streams."""
+    result = _run([tool_path("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v?", "-map", "0:a",
+                   "-c", "copy", "-f", "streamhash", "-hash", "sha256", "-"])
+    if result.returncode != 0:
+        raise InvalidInput(f"FFmpeg could not read the streams of '{path.name}': {result.stderr.strip()[-300:]}")
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()]

@@ -102,6 +102,14 @@ class StageIO:
         self.inputs.append(file_record(path, self.job.dir, kind, stage=stage))
         return path
 
+    def outputs_of(self, stage: str) -> list[dict[str, Any]]:
+        """The output records of another stage's successful manifest."""
+        manifest = load_manifest(self.stage_path(stage))
+        if not manifest or manifest.get("status") != "success":
+            raise InvalidInput(f"stage '{self.name}' needs the outputs of stage '{stage}', which has not succeeded",
+                               hint=f"run the job from that stage: cpwx run --job-dir {self.job.dir} --from {stage}")
+        return list(manifest["outputs"])
+
     def read_json(self, stage: str, filename: str, kind: str) -> Any:
         return read_json(self.input(stage, filename, kind))
 

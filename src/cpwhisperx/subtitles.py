@@ -1,29 +1,30 @@
-"""Writing transcripts as subtitle and text files through pysubs2."""
+"""Writing cues as subtitle files (SRT, WebVTT, ASS) through pysubs2, and transcripts as text."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from cpwhisperx.layout import Cue
 from cpwhisperx.transcript import Transcript
 
-PYSUBS2_FORMATS = {"srt": "srt", "vtt": "vtt"}
+FORMATS = ("srt", "vtt", "ass")
 
 
-def to_ssafile(transcript: Transcript):  # type: ignore[no-untyped-def]
-    """One cue per segment, in time order, empty texts left out."""
+def to_ssafile(cues: list[Cue]):  # type: ignore[no-untyped-def]
     import pysubs2
 
     subs = pysubs2.SSAFile()
-    for seg in sorted(transcript.segments, key=lambda s: s.start):
-        text = seg.text.strip()
-        if not text:
-            continue
-        subs.append(pysubs2.SSAEvent(start=round(seg.start * 1000), end=round(max(seg.end, seg.start + 0.001) * 1000), text=text))
+    subs.info["Title"] = "cp-whisperx"
+    for cue in cues:
+        text = "\\N".join(line.replace("{", "(").replace("}", ")") for line in cue.display_lines)
+        if cue.lyrics:
+            text = "{\\i1}" + text + "{\\i0}"
+        subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000), text=text))
     return subs
 
 
-def write_subtitles(transcript: Transcript, path: Path, fmt: str) -> None:
-    to_ssafile(transcript).save(str(path), format_=PYSUBS2_FORMATS[fmt], encoding="utf-8")
+def write_subtitles(cues: list[Cue], path: Path, fmt: str) -> None:
+    to_ssafile(cues).save(str(path), format_=fmt, encoding="utf-8")
 
 
 def plain_text(transcript: Transcript) -> str:

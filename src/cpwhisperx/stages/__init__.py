@@ -55,11 +55,11 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("vad", ("VAD_",), skip_rule=lambda job, s: None if s.VAD_ENABLED else "off: VAD_ENABLED=false (the whole audio is transcribed)"),
     StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE")),
     StageSpec("alignment"),
-    StageSpec("lyrics_detection", skip_rule=_always("not part of the transcribe workflow"), implemented=False),
+    StageSpec("lyrics_detection", ("LYRICS_MUSIC_THRESHOLD", "LYRICS_MIN_MUSIC_SHARE", "LYRICS_REPEAT_MIN_WORDS"), skip_rule=_unless_workflow("subtitle")),
     StageSpec("hallucination_removal", ("HALLUCINATION_",), skip_rule=lambda job, s: None if s.HALLUCINATION_ENABLED else "off: HALLUCINATION_ENABLED=false"),
-    StageSpec("translation", skip_rule=_unless_workflow("translate", "subtitle"), implemented=False),
-    StageSpec("subtitle_generation", ("SUBTITLE_",)),
-    StageSpec("mux", skip_rule=_unless_workflow("subtitle"), implemented=False),
+    StageSpec("translation", skip_rule=_always("no target languages"), implemented=False),
+    StageSpec("subtitle_generation", ("SUBTITLE_", "LYRICS_MODE")),
+    StageSpec("mux", ("MUX_",), skip_rule=_unless_workflow("subtitle")),
 )
 
 

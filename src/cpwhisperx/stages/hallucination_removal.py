@@ -15,12 +15,14 @@ DROPPED_FILE = "hallucinations.json"
 
 def run(io: StageIO) -> None:
     s = io.settings
-    transcript = Transcript.load(io.input("alignment", "transcript.json", "transcript"))
+    source = "lyrics_detection" if io.has_input("lyrics_detection", "transcript.json") else "alignment"
+    transcript = Transcript.load(io.input(source, "transcript.json", "transcript"))
+    shares = {seg.id: float(seg.flags["music_share"]) for seg in transcript.segments if "music_share" in seg.flags}
     regions = load_regions(io)
     thresholds = Thresholds(s.HALLUCINATION_MIN_SPEECH_OVERLAP, s.HALLUCINATION_MAX_REPEATS,
                             s.HALLUCINATION_COMPRESSION_RATIO_THRESHOLD, s.HALLUCINATION_LOG_PROB_THRESHOLD,
                             s.HALLUCINATION_NO_SPEECH_THRESHOLD)
-    verdicts = judge(transcript.segments, transcript.language, regions, thresholds)
+    verdicts = judge(transcript.segments, transcript.language, regions, thresholds, shares or None)
     kept, dropped = [], []
     for seg in transcript.segments:
         if seg.id in verdicts:

@@ -1,22 +1,58 @@
-"""Stage 11: the transcript as .txt, .json and subtitle files named {stem}.{lang}.{ext}."""
+"""Stage 11: cue layout and files per language: {stem}.{lang}.json/.txt and the subtitle formats."""
 
 from __future__ import annotations
 
+from cpwhisperx.compliance import CueFacts, measure
+from cpwhisperx.config import Settings
+from cpwhisperx.layout import Cue, LayoutRules, layout
 from cpwhisperx.stageio import StageIO
 from cpwhisperx.subtitles import plain_text, write_subtitles
 from cpwhisperx.transcript import Transcript
 
 
+def rules_from(s: Settings) -> LayoutRules:
+    return LayoutRules(max_line_length=s.SUBTITLE_MAX_LINE_LENGTH, max_lines=s.SUBTITLE_MAX_LINES,
+                       min_duration=s.SUBTITLE_MIN_DURATION, max_duration=s.SUBTITLE_MAX_DURATION, max_cps=s.SUBTITLE_MAX_CPS,
+                       min_gap=s.SUBTITLE_MIN_GAP, pause_split=s.SUBTITLE_PAUSE_SPLIT, max_lead=s.SUBTITLE_MAX_LEAD)
+
+
+def apply_lyrics_mode(transcript: Transcript, mode: str) -> Transcript:
+    if mode == "mark":
+        return transcript
+    if mode == "drop":
+        kept = [seg for seg in transcript.segments if "lyrics" not in seg.flags]
+    else:
+        kept = [seg.model_copy(update={"flags": {k: v for k, v in seg.flags.items() if k != "lyrics"}}) for seg in transcript.segments]
+    return transcript.model_copy(update={"segments": kept})
+
+
+def facts(cues: list[Cue]) -> list[CueFacts]:
+    return [CueFacts(n, round(c.start * 1000), round(c.end * 1000), tuple(c.display_lines)) for n, c in enumerate(cues, start=1)]
+
+
+def source_transcript(io: StageIO) -> Transcript:
+    for stage in ("hallucination_removal", "lyrics_detection", "alignment"):
+        if io.has_input(stage, "transcript.json"):
+            return Transcript.load(io.input(stage, "transcript.json", "transcript"))
+    return Transcript.load(io.input("alignment", "transcript.json", "transcript"))
+
+
 def run(io: StageIO) -> None:
-    source = "hallucination_removal" if io.has_input("hallucination_removal", "transcript.json") else "alignment"
-    transcript = Transcript.load(io.input(source, "transcript.json", "transcript"))
-    lang = transcript.language
-    stem = io.job.stem
+    s = io.settings
+    transcript = source_transcript(io)
+    lang, stem = transcript.language, io.job.stem
+    rules = rules_from(s)
     io.write_text(f"{stem}.{lang}.json", transcript.to_json(), "transcript", language=lang, deliverable=True)
     io.write_text(f"{stem}.{lang}.txt", plain_text(transcript), "transcript_text", language=lang, deliverable=True)
-    for fmt in io.settings.SUBTITLE_FORMATS:
-        with io.output(f"{stem}.{lang}.{fmt}", "subtitles", language=lang, deliverable=True, cues=sum(1 for s in transcript.segments if s.text.strip())) as tmp:
-            write_subtitles(transcript, tmp, fmt)
-    io.metrics.update({"language": lang, "segments": len(transcript.segments), "formats": ["json", "txt", *io.settings.SUBTITLE_FORMATS]})
+    cues = layout(apply_lyrics_mode(transcript, s.LYRICS_MODE), rules)
+    for fmt in s.SUBTITLE_FORMATS:
+        with io.output(f"{stem}.{lang}.{fmt}", "subtitles", language=lang, deliverable=True, cues=len(cues)) as tmp:
+            write_subtitles(cues, tmp, fmt)
+    report = measure(facts(cues), rules)
+    late = [c for c in cues if c.notes]
+    io.metrics.update({"language": lang, "segments": len(transcript.segments), "formats": ["json", "txt", *s.SUBTITLE_FORMATS],
+                       "compliance": {lang: report}, "cues_starting_late": len(late), "lyric_cues": sum(c.lyrics for c in cues)})
+    if not report["all_within"]:
+        io.warn(f"{lang}: some cues break the layout limits: {report['violations']}")
     if not transcript.segments:
         io.warn("the transcript is empty: no speech was found")

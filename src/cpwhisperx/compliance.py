@@ -1,0 +1,64 @@
+"""Checks cues against the layout rules: the share within each limit and the worst offenders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cpwhisperx.layout import LayoutRules, graphemes
+
+LIMITS = ("line_length", "line_count", "min_duration", "max_duration", "reading_speed", "gap")
+
+
+@dataclass(frozen=True)
+class CueFacts:
+    """A cue as a file holds it: whole milliseconds and the lines a viewer reads."""
+
+    number: int
+    start_ms: int
+    end_ms: int
+    lines: tuple[str, ...]
+
+
+def measure(cues: list[CueFacts], rules: LayoutRules) -> dict[str, Any]:
+    """Per limit: how many cues keep it, the share, and the five worst offenders."""
+    offenders: dict[str, list[tuple[float, int, str]]] = {limit: [] for limit in LIMITS}
+    gap_ms, min_ms, max_ms = round(rules.min_gap * 1000), rules.min_duration * 1000 - 0.5, rules.max_duration * 1000
+    previous_end: int | None = None
+    for cue in cues:
+        duration = cue.end_ms - cue.start_ms
+        text = " ".join(cue.lines)
+        long_lines = [line for line in cue.lines if graphemes(line) > rules.max_line_length and len(line.split()) > 1]
+        if long_lines:
+            offenders["line_length"].append((max(graphemes(x) for x in long_lines), cue.number, text))
+        if len(cue.lines) > rules.max_lines:
+            offenders["line_count"].append((len(cue.lines), cue.number, text))
+        if duration < min_ms:
+            offenders["min_duration"].append((duration / 1000, cue.number, text))
+        if duration > max_ms:
+            offenders["max_duration"].append((duration / 1000, cue.number, text))
+        cps = graphemes(text) / (duration / 1000) if duration > 0 else float("inf")
+        if cps > rules.max_cps + 1e-9:
+            offenders["reading_speed"].append((round(cps, 2), cue.number, text))
+        if previous_end is not None and cue.start_ms - previous_end < gap_ms:
+            offenders["gap"].append(((cue.start_ms - previous_end) / 1000, cue.number, text))
+        previous_end = cue.end_ms
+    total = len(cues)
+    report: dict[str, Any] = {"cues": total, "within": {}, "violations": {}, "worst": {}}
+    for limit in LIMITS:
+        bad = offenders[limit]
+        report["violations"][limit] = len(bad)
+        report["within"][limit] = round(1 - len(bad) / total, 4) if total else 1.0
+        worst = sorted(bad, key=lambda item: item[0], reverse=limit not in ("min_duration", "gap"))[:5]
+        report["worst"][limit] = [{"cue": n, "value": v, "text": t} for v, n, t in worst]
+    report["all_within"] = all(v == 0 for v in report["violations"].values())
+    return report
+
+
+def facts_from_file(path: Path) -> list[CueFacts]:
+    """Re-read a written subtitle file: the independent check of what a player will show."""
+    import pysubs2
+
+    subs = pysubs2.load(str(path), encoding="utf-8")
+    return [CueFacts(n, e.start, e.end, tuple(e.plaintext.split("\n"))) for n, e in enumerate(subs, start=1) if e.plaintext.strip()]

@@ -1,0 +1,290 @@
+"""Cue layout by broadcast rules: from word timestamps to cues of at most N lines of M characters.
+
+Characters are counted as grapheme clusters (what a reader sees), so a Devanagari syllable with
+its matras counts once. Cue boundaries are chosen by dynamic programming over word gaps,
+preferring sentence ends, clause punctuation and pauses; reading speed is met by extending a cue
+into free time before splitting it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import regex
+
+from cpwhisperx.transcript import Transcript
+
+SENTENCE_END = tuple(".?!।॥…。？！")
+CLAUSE_END = tuple(",;:—–、，；：")
+LYRICS_MARK = "♪"
+# Words a line may begin with (a break before them reads naturally).
+BREAK_BEFORE: dict[str, frozenset[str]] = {
+    "en": frozenset("and but or nor so yet because although though while whereas if unless until when whenever where "
+                    "wherever which who whom whose that than as to of in on at for with from by about into onto over "
+                    "under after before between through during without within against".split()),
+    "hi": frozenset("और लेकिन पर परंतु किंतु मगर कि क्योंकि तो या अगर यदि जब जो जिसे जिसमें ताकि इसलिए फिर".split()),
+    "es": frozenset("y o pero porque que cuando donde si de en con para por sin sobre entre hasta desde".split()),
+    "pt": frozenset("e ou mas porque que quando onde se de em com para por sem sobre entre até desde".split()),
+}
+# Words that bind to what follows: a line should not end with them.
+BIND_FORWARD: dict[str, frozenset[str]] = {
+    "en": frozenset("a an the my your his her its our their this that these those to of in on at for with from by".split()),
+    "es": frozenset("el la los las un una de en con para por".split()),
+    "pt": frozenset("o a os as um uma de em com para por".split()),
+}
+# Words a line may end with: Hindi postpositions follow their noun, so the break goes after them.
+BREAK_AFTER: dict[str, frozenset[str]] = {
+    "hi": frozenset("का की के को में से पर ने तक लिए साथ बाद है हैं था थी थे".split()),
+}
+
+
+@dataclass(frozen=True)
+class LayoutRules:
+    max_line_length: int = 42
+    max_lines: int = 2
+    min_duration: float = 5 / 6
+    max_duration: float = 7.0
+    max_cps: float = 17.0
+    min_gap: float = 0.083
+    pause_split: float = 1.0
+    max_lead: float = 0.5
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # with its leading space, as the ASR wrote it
+    start: float
+    end: float
+    lyrics: bool = False
+
+
+@dataclass
+class Cue:
+    start: float
+    end: float
+    lines: list[str]
+    lyrics: bool = False
+    speech_start: float = 0.0
+    speech_end: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+    @property
+    def display_lines(self) -> list[str]:
+        if not self.lyrics:
+            return self.lines
+        lines = list(self.lines)
+        lines[0] = f"{LYRICS_MARK} {lines[0]}"
+        lines[-1] = f"{lines[-1]} {LYRICS_MARK}"
+        return lines
+
+
+@lru_cache(maxsize=65536)
+def graphemes(text: str) -> int:
+    return len(regex.findall(r"\X", text))
+
+
+def join(tokens: list[Token] | tuple[Token, ...]) -> str:
+    return "".join(t.text for t in tokens).strip()
+
+
+def _bare(word: str) -> str:
+    return word.strip().strip("\"'“”‘’()[]").lower()
+
+
+def tokens_from(transcript: Transcript) -> list[Token]:
+    """Words in time order; a segment without word times shares its span by character count."""
+    tokens: list[Token] = []
+    for seg in sorted(transcript.segments, key=lambda s: s.start):
+        lyrics = "lyrics" in seg.flags
+        if seg.words:
+            tokens += [Token(w.text if tokens or w.text.startswith(" ") else w.text, w.start, w.end, lyrics) for w in seg.words if w.text.strip()]
+            continue
+        parts = seg.text.split()
+        total = sum(graphemes(p) for p in parts) or 1
+        position = seg.start
+        for part in parts:
+            length = (seg.end - seg.start) * graphemes(part) / total
+            tokens.append(Token(" " + part, position, position + length, lyrics))
+            position += length
+    return tokens
+
+
+# --- line breaking --------------------------------------------------------------------------
+
+def _line_break_penalty(left: Token, right: Token, language: str) -> float:
+    """How badly a line break between two words reads (0 best)."""
+    end = left.text.rstrip()
+    if end.endswith(SENTENCE_END):
+        return 0.0
+    if end.endswith(CLAUSE_END):
+        return 0.5
+    if _bare(left.text) in BIND_FORWARD.get(language, frozenset()):
+        return 5.0
+    if _bare(right.text) in BREAK_BEFORE.get(language, frozenset()):
+        return 1.0
+    if _bare(left.text) in BREAK_AFTER.get(language, frozenset()):
+        return 1.0
+    return 3.0
+
+
+def break_lines(tokens: list[Token], rules: LayoutRules, language: str, extra: int = 0) -> list[str] | None:
+    """The best split into at most max_lines lines that fit, or None when the words do not fit.
+
+    `extra` is the width of decorations (the ♪ of lyrics) on the first and last line. A single
+    word longer than a line gets a line of its own: the only excuse for a long line.
+    """
+    n = len(tokens)
+    width = rules.max_line_length
+
+    def line_len(i: int, j: int) -> int:
+        return graphemes(join(tokens[i:j])) + extra
+
+    if line_len(0, n) <= width:
+        return [join(tokens)]
+    best: dict[tuple[int, int], tuple[float, list[int]] | None] = {}
+
+    def solve(i: int, lines_left: int) -> tuple[float, list[int]] | None:
+        if (i, lines_left) in best:
+            return best[(i, lines_left)]
+        result: tuple[float, list[int]] | None = None
+        if line_len(i, n) <= width or (n - i == 1):
+            result = (0.0, [n])
+        if lines_left > 1:
+            for j in range(i + 1, n):
+                length = line_len(i, j)
+                if length > width and j - i > 1:
+                    break
+                rest = solve(j, lines_left - 1)
+                if rest is None:
+                    continue
+                right = line_len(j, rest[1][0])
+                cost = rest[0] + _line_break_penalty(tokens[j - 1], tokens[j], language) * 6 + abs(length - right) * 0.5
+                if result is None or cost < result[0]:
+                    result = (cost, [j, *rest[1]])
+        best[(i, lines_left)] = result
+        return result
+
+    found = solve(0, rules.max_lines)
+    if found is None:
+        return None
+    cuts = [0, *found[1]]
+    return [join(tokens[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+# --- cue boundaries -------------------------------------------------------------------------
+
+def _cue_break_penalty(tokens: list[Token], j: int, language: str) -> float:
+    """How badly a cue ends after tokens[j - 1]."""
+    if j >= len(tokens):
+        return 0.0
+    end = tokens[j - 1].text.rstrip()
+    pause = tokens[j].start - tokens[j - 1].end
+    if end.endswith(SENTENCE_END):
+        return 0.0
+    if pause >= 0.5:
+        return 0.5
+    if end.endswith(CLAUSE_END):
+        return 1.5
+    if _bare(tokens[j].text) in BREAK_BEFORE.get(language, frozenset()) or _bare(tokens[j - 1].text) in BREAK_AFTER.get(language, frozenset()):
+        return 3.0
+    if pause >= 0.25:
+        return 3.0
+    return 8.0
+
+
+def _blocks(tokens: list[Token], rules: LayoutRules) -> list[list[Token]]:
+    """Runs of words no cue may cross: long pauses and changes between lyrics and speech."""
+    blocks: list[list[Token]] = []
+    for token in tokens:
+        if blocks and token.start - blocks[-1][-1].end < rules.pause_split and token.lyrics == blocks[-1][-1].lyrics:
+            blocks[-1].append(token)
+        else:
+            blocks.append([token])
+    return blocks
+
+
+def _group(block: list[Token], next_start: float, rules: LayoutRules, language: str) -> list[list[Token]]:
+    n = len(block)
+    extra = 2 if block[0].lyrics else 0
+    best: list[tuple[float, int]] = [(0.0, 0)] + [(float("inf"), 0)] * n
+    for j in range(1, n + 1):
+        following = block[j].start if j < n else next_start
+        for i in range(j - 1, -1, -1):
+            span = block[j - 1].end - block[i].start
+            if j - i > 1 and span > rules.max_duration:
+                break
+            text_length = graphemes(join(block[i:j]))
+            if j - i > 1 and text_length + 2 * extra > rules.max_line_length * rules.max_lines:
+                break
+            if break_lines(block[i:j], rules, language, extra) is None:
+                continue
+            free_before = min(rules.max_lead, max(0.0, block[i].start - (block[i - 1].end if i else block[0].start - rules.max_lead)))
+            available = min(rules.max_duration, following - rules.min_gap - block[i].start + free_before)
+            needed = max(rules.min_duration, (text_length + 2 * extra) / rules.max_cps)
+            deficit = max(0.0, needed - available)
+            inner_sentences = sum(1 for t in block[i:j - 1] if t.text.rstrip().endswith(SENTENCE_END))
+            cost = best[i][0] + 4.0 + _cue_break_penalty(block, j, language) + 12.0 * deficit + 1.0 * inner_sentences
+            if cost < best[j][0]:
+                best[j] = (cost, i)
+    cuts = []
+    j = n
+    while j > 0:
+        i = best[j][1]
+        cuts.append((i, j))
+        j = i
+    return [block[i:j] for i, j in reversed(cuts)]
+
+
+def layout(transcript: Transcript, rules: LayoutRules) -> list[Cue]:
+    """Cues that keep every limit of `rules`, in time order, without overlaps."""
+    language = transcript.language
+    tokens = tokens_from(transcript)
+    groups: list[list[Token]] = []
+    blocks = _blocks(tokens, rules)
+    for number, block in enumerate(blocks):
+        next_start = blocks[number + 1][0].start if number + 1 < len(blocks) else block[-1].end + rules.max_duration
+        groups += _group(block, next_start, rules, language)
+    cues = []
+    for group in groups:
+        extra = 2 if group[0].lyrics else 0
+        lines = break_lines(group, rules, language, extra) or [join(group)]
+        cues.append(Cue(group[0].start, group[-1].end, lines, group[0].lyrics, group[0].start, group[-1].end))
+    return retime(cues, rules)
+
+
+def needed_duration(cue: Cue, rules: LayoutRules) -> float:
+    chars = graphemes(" ".join(cue.display_lines))
+    return min(rules.max_duration, max(rules.min_duration, chars / rules.max_cps))
+
+
+def retime(cues: list[Cue], rules: LayoutRules) -> list[Cue]:
+    """Give each cue its reading time: into free time after it, then before it, then later.
+
+    Times are whole milliseconds, rounded so that every limit still holds as written in a file.
+    """
+    gap, lead, longest = _ms(rules.min_gap), _ms(rules.max_lead), int(rules.max_duration * 1000)
+    previous_end = -gap
+    for number, cue in enumerate(cues):
+        needed = _ms(needed_duration(cue, rules))
+        speech_start, speech_end = _ms(cue.speech_start), _ms(cue.speech_end)
+        next_start = _ms(cues[number + 1].speech_start) if number + 1 < len(cues) else 1 << 62
+        start = max(speech_start, previous_end + gap, 0)
+        if next_start - gap - start < needed:
+            earliest = max(previous_end + gap, speech_start - lead, speech_end - longest, 0)
+            start = max(earliest, min(start, next_start - gap - needed))
+        end = min(max(speech_end, start + needed), start + longest)
+        if start > speech_start + 50:
+            cue.notes.append(f"starts {(start - speech_start) / 1000:.2f} s after its speech")
+        cue.start, cue.end = start / 1000, end / 1000
+        previous_end = end
+    return cues
+
+
+def _ms(seconds: float) -> int:
+    return math.ceil(round(seconds * 1000, 6))
