@@ -27,6 +27,8 @@ SAMPLE_FILM = ROOT / "samples" / "sample_film.mp4"
 DEBIAN_PACKAGES = {
     "ffmpeg": lambda: shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None,
     "pocketsphinx-testdata": lambda: Path("/usr/share/pocketsphinx/test/data/librivox").is_dir(),
+    # A synthetic singing voice for the lyrics tests.
+    "espeak-ng": lambda: shutil.which("espeak-ng") is not None,
 }
 
 

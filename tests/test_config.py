@@ -53,7 +53,7 @@ def test_round_trip_through_env_file(tmp_path: Path) -> None:
         ({"WHISPER_TEMPERATURE": "0,1.5"}, ["WHISPER_TEMPERATURE=0,1.5", "between 0 and 1"]),
         ({"VAD_ENABLED": "perhaps"}, ["VAD_ENABLED=perhaps", "boolean"]),
         ({"SOURCE_LANGUAGE": "hindi"}, ["SOURCE_LANGUAGE=hindi", "did you mean 'hi'"]),
-        ({"SUBTITLE_FORMATS": "srt,docx"}, ["docx", "'srt' or 'vtt'"]),
+        ({"SUBTITLE_FORMATS": "srt,docx"}, ["docx", "'srt', 'vtt' or 'ass'"]),
     ],
 )
 def test_invalid_values_are_explained(tmp_path: Path, values: dict[str, str], expected: list[str]) -> None:

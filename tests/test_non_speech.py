@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import cpwx, job_dirs, manifest
+from conftest import cpwx, ffmpeg, job_dirs, manifest
 
 CHORDS = ("aevalsrc=" + "+".join(
     f"0.12*sin(2*PI*{f}*t)*(1-between(mod(t\\,2)\\,1.9\\,2))*lt(mod(t\\,8)\\,{limit})"
@@ -42,3 +43,46 @@ def test_no_speech_no_cues(name: str, source: str, make_media: Callable[..., Pat
     for segment in dropped:
         assert segment["flags"]["hallucination"]
     assert manifest(job, "11_subtitle_generation")["status"] == "success"
+
+
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+SONG = "Love is all around me, love is in the air tonight. Love is all around me, I can feel it in my heart."
+
+
+@pytest.fixture(scope="module")
+def speech_then_song(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two read sentences over quiet chords, then a synthetic voice singing over loud chords."""
+    folder = tmp_path_factory.mktemp("song")
+    subprocess.run(["espeak-ng", "-v", "en", "-s", "110", "-p", "60", "-w", str(folder / "voice.wav"), SONG], check=True)
+    bed = ("aevalsrc=0.1*sin(2*PI*261.63*t)+0.1*sin(2*PI*329.63*t)+0.1*sin(2*PI*392*t)"
+           "+0.1*sin(2*PI*220*t)*lt(mod(t\\,4)\\,2):s=16000:d=60")
+    graph = ("[0][1]concat=n=2:v=0:a=1,apad=pad_dur=1[speech];[2]aresample=16000[song];"
+             "[speech][song]concat=n=2:v=0:a=1[voice];[3]volume=0.08,atrim=0:14[quiet];"
+             "[3]volume=0.9,atrim=14:40,asetpts=PTS-STARTPTS[loud];[quiet][loud]concat=n=2:v=0:a=1[music];"
+             "[voice][music]amix=inputs=2:duration=longest:normalize=0")
+    out = folder / "speech_then_song.wav"
+    ffmpeg("-i", str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0870.wav"),
+           "-i", str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0890.wav"), "-i", str(folder / "voice.wav"),
+           "-f", "lavfi", "-i", bed, "-filter_complex", graph, "-ac", "1", "-ar", "16000", str(out))
+    return out
+
+
+def test_speech_over_music_kept_and_song_marked(speech_then_song: Path, tmp_path: Path) -> None:
+    result = cpwx("subtitle", str(speech_then_song), "-s", "en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    srt = (job / "11_subtitle_generation" / "speech_then_song.en.srt").read_text(encoding="utf-8")
+    blocks = [b for b in srt.split("\n\n") if b.strip()]
+    speech = [b for b in blocks if "<i>" not in b]
+    sung = [b for b in blocks if "<i>♪" in b and "♪</i>" in b]
+    assert "dashwood" in " ".join(speech).lower() and "selfish" in " ".join(speech).lower()
+    assert sung and "love" in " ".join(sung).lower()
+    assert all("love" not in b.lower() for b in speech)
+    flagged = json.loads((job / "08_lyrics_detection" / "transcript.json").read_text())["segments"]
+    assert all("lyrics" not in s["flags"] or s["start"] > 12 for s in flagged)
+    assert any("music-dominated" in s["flags"].get("lyrics", "") for s in flagged)
+
+    dropped = cpwx("run", "--job-dir", str(job), "--set", "LYRICS_MODE=drop", cwd=tmp_path)
+    assert dropped.returncode == 0 and "ran subtitle_generation, mux" in dropped.stdout
+    srt = (job / "11_subtitle_generation" / "speech_then_song.en.srt").read_text(encoding="utf-8")
+    assert "love" not in srt.lower() and "dashwood" in srt.lower()

@@ -90,11 +90,18 @@ def known_phrase(segment: Segment, language: str, weak: bool) -> str | None:
     return None
 
 
-def weak_evidence(segment: Segment, overlap: float | None, strict: bool = False) -> bool:
-    """Signs that the decoder was not hearing a clear voice; `strict` also counts unsure words."""
-    unsure_words = bool(segment.words) and sum(w.probability for w in segment.words) / len(segment.words) < 0.45
+def weak_evidence(segment: Segment, overlap: float | None) -> bool:
+    """Signs that the decoder was not hearing a clear voice."""
     return ((segment.no_speech_prob or 0.0) >= 0.3 or (segment.avg_logprob or 0.0) < -0.8
-            or (overlap is not None and overlap < 0.5) or (strict and unsure_words))
+            or (overlap is not None and overlap < 0.5))
+
+
+def unsure_over_music(segment: Segment) -> bool:
+    """Over music the no-speech probability is high even for a sung voice; only an unsure decode
+    (low log-probability, unsure words) marks text the model made up."""
+    logprob = segment.avg_logprob if segment.avg_logprob is not None else 0.0
+    word_probability = sum(w.probability for w in segment.words) / len(segment.words) if segment.words else 1.0
+    return logprob < -0.7 or word_probability < 0.5 or ((segment.no_speech_prob or 0.0) >= 0.5 and logprob < -0.4)
 
 
 def judge(segments: list[Segment], language: str, regions: list[tuple[float, float]] | None, t: Thresholds,
@@ -121,8 +128,8 @@ def judge(segments: list[Segment], language: str, regions: list[tuple[float, flo
         elif (seg.no_speech_prob is not None and seg.avg_logprob is not None
               and seg.no_speech_prob > t.no_speech and seg.avg_logprob < t.log_prob):
             reason = f"no-speech probability {seg.no_speech_prob:.2f} > {t.no_speech} with average log-probability {seg.avg_logprob:.2f} < {t.log_prob}"
-        elif music_shares and music_shares.get(seg.id, 0.0) >= 0.5 and weak_evidence(seg, overlap, strict=True):
-            reason = f"music or noise over {music_shares[seg.id]:.0%} of its span, with weak speech evidence"
+        elif music_shares and music_shares.get(seg.id, 0.0) >= 0.5 and unsure_over_music(seg):
+            reason = f"music or noise over {music_shares[seg.id]:.0%} of its span, and an unsure decode"
         elif run_length >= t.max_repeats:
             reason = f"repetition loop: the same text {run_length} segments in a row"
         else:

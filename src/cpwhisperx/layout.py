@@ -266,7 +266,8 @@ def needed_duration(cue: Cue, rules: LayoutRules) -> float:
 def retime(cues: list[Cue], rules: LayoutRules) -> list[Cue]:
     """Give each cue its reading time: into free time after it, then before it, then later.
 
-    Times are whole milliseconds, rounded so that every limit still holds as written in a file.
+    Times are whole centiseconds (ASS has no finer unit), rounded up so that every limit still
+    holds as written in any of the formats.
     """
     gap, lead, longest = _ms(rules.min_gap), _ms(rules.max_lead), int(rules.max_duration * 1000)
     previous_end = -gap
@@ -287,4 +288,5 @@ def retime(cues: list[Cue], rules: LayoutRules) -> list[Cue]:
 
 
 def _ms(seconds: float) -> int:
-    return math.ceil(round(seconds * 1000, 6))
+    """Milliseconds, rounded up to a whole centisecond."""
+    return math.ceil(round(seconds * 100, 6)) * 10

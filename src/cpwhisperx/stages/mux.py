@@ -29,6 +29,9 @@ def run(io: StageIO) -> None:
     tracks = []
     for code in order:
         record = by_language[code]
+        if not record.get("cues"):
+            io.warn(f"no cues in language '{code}': the video gets no subtitle track for it")
+            continue
         path = io.input("subtitle_generation", Path(record["path"]).name, "subtitles")
         language = get_language(code) if code != "und" else None
         tracks.append(SubtitleTrack(path, language.iso639_2 if language else "und", language.name if language else "Unknown",
