@@ -29,6 +29,9 @@ DEBIAN_PACKAGES = {
     "pocketsphinx-testdata": lambda: Path("/usr/share/pocketsphinx/test/data/librivox").is_dir(),
     # A synthetic singing voice for the lyrics tests.
     "espeak-ng": lambda: shutil.which("espeak-ng") is not None,
+    # Offline rule-based translation (English↔Spanish) for the translate workflow.
+    "apertium": lambda: shutil.which("apertium") is not None,
+    "apertium-eng-spa": lambda: Path("/usr/share/apertium/modes/eng-spa.mode").exists(),
 }
 
 
@@ -65,7 +68,7 @@ def install_python_environment() -> None:
     if stamp.exists() and stamp.read_text() == wanted:
         return
     run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[models,dev,bench]"])
+    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[models,bergamot,dev,bench]"])
     stamp.write_text(wanted)
 
 
