@@ -25,6 +25,7 @@ def _job_flags(parser: argparse.ArgumentParser, media_positional: bool) -> None:
     parser.add_argument("-t", "--target-language", "--target-languages", dest="target_languages",
                         help="comma-separated target languages (translating workflows only)")
     parser.add_argument("--user", help="user name in the job id and directory (default: the login name)")
+    parser.add_argument("--no-cache", action="store_true", help="do not reuse cached results (CACHE_ENABLED=false)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE", help="any configuration key")
     parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="console verbosity")
 
@@ -37,12 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transcribe", help="prepare a transcribe job and run it")
     _job_flags(p, media_positional=True)
 
+    p = sub.add_parser("translate", help="prepare a translate job (transcript in the target language) and run it")
+    _job_flags(p, media_positional=True)
+
     p = sub.add_parser("subtitle", help="prepare a subtitle job (subtitle files and a soft-subtitled video) and run it")
     _job_flags(p, media_positional=True)
 
     p = sub.add_parser("prepare", help="create a job directory without running it")
     _job_flags(p, media_positional=False)
-    p.add_argument("--workflow", default="transcribe", help="transcribe or subtitle")
+    p.add_argument("--workflow", default="transcribe", help="transcribe, translate or subtitle")
 
     p = sub.add_parser("run", help="run (or resume) a prepared job")
     which = p.add_mutually_exclusive_group(required=True)
@@ -90,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from cpwhisperx import commands
 
-    if args.command in ("transcribe", "subtitle", "prepare"):
+    if args.command in ("transcribe", "translate", "subtitle", "prepare"):
         job = commands.prepare_from_args(args, workflow=getattr(args, "workflow", args.command))
         if args.command == "prepare":
             print(f"prepared {job.id}\n  {job.dir}\nrun it with: cpwx run -j {job.id}")

@@ -26,6 +26,8 @@ def prepare_from_args(args: argparse.Namespace, workflow: str) -> Job:
     overrides = parse_assignments(args.assignments)
     if args.log_level:
         overrides["LOG_LEVEL"] = args.log_level
+    if args.no_cache:
+        overrides["CACHE_ENABLED"] = "false"
     targets = [t.strip() for t in (args.target_languages or "").split(",") if t.strip()]
     job = prepare_job(args.media, workflow, source_language=args.source_language, target_languages=targets,
                       user=args.user, overrides=overrides)

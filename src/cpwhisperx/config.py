@@ -43,6 +43,7 @@ class Settings(BaseModel):
     LOG_LEVEL: LogLevel = Field("INFO", description="Console and pipeline-log verbosity; stage.log always keeps DEBUG.")
     OUTPUT_DIR: str = Field("out", description="Root of the job directories (out/YYYY/MM/DD/<user>/<job-id>/), relative to the working directory unless absolute.")
     SOURCE_LANGUAGE: str = Field("auto", description="Spoken language as a Whisper code (hi, en, …) or `auto` to detect it.")
+    TARGET_LANGUAGES: list[str] = Field([], description="Comma-separated languages to translate into (translate and subtitle workflows).")
     DEMUX_AUDIO_STREAM: int = Field(0, ge=0, description="Which audio stream to transcribe, counted among the audio streams from 0.")
 
     VAD_ENABLED: bool = Field(True, description="Detect speech regions with Silero VAD and transcribe only those.")
@@ -72,6 +73,20 @@ class Settings(BaseModel):
     WHISPER_LANGUAGE_DETECTION_SEGMENTS: int = Field(1, ge=1, le=10, description="How many 30 s windows language detection looks at when the source language is `auto`.")
     MODELS_DIR: str = Field("", description="Model cache directory; empty means ~/.cache/cp-whisperx/models (or $XDG_CACHE_HOME/cp-whisperx/models).")
 
+    TMDB_ENABLED: bool = Field(False, description="Look the film up on TMDB (needs TMDB_API_KEY in the environment or config/secrets.json) and add cast and character names to the glossary.")
+    TMDB_REQUIRED: bool = Field(False, description="Stop with exit code 4 when the TMDB look-up fails, instead of a warning and a skipped stage.")
+    TMDB_BASE_URL: str = Field("https://api.themoviedb.org/3", description="TMDB API v3 base URL.")
+    TMDB_TITLE: str = Field("", description="Film title to search for; empty means parse it from the file name.")
+    TMDB_YEAR: int = Field(0, ge=0, le=2100, description="Release year to search for; 0 means parse it from the file name (or search without one).")
+    TMDB_TIMEOUT: float = Field(10.0, gt=0, description="Seconds to wait for each TMDB answer.")
+    TMDB_MAX_RETRIES: int = Field(3, ge=0, le=10, description="Retries after a rate limit (429) or a server error, honouring Retry-After.")
+    TMDB_MAX_CAST: int = Field(30, ge=1, le=500, description="Most cast members taken from the credits.")
+
+    GLOSSARY_PATHS: list[str] = Field([], description="Comma-separated glossary files (TSV or CSV: term, type, aliases, one column per target language).")
+    GLOSSARY_ASR_BIAS: bool = Field(True, description="Give glossary names to Whisper as hotwords.")
+    GLOSSARY_ASR_MAX_TERMS: int = Field(30, ge=0, le=200, description="Most glossary terms passed to Whisper (the prompt window is short).")
+    GLOSSARY_CORRECT_ASR: bool = Field(True, description="Replace aliases and close misspellings of glossary names in the ASR text by the canonical term.")
+
     HALLUCINATION_ENABLED: bool = Field(True, description="Flag and drop hallucinated segments.")
     HALLUCINATION_MIN_SPEECH_OVERLAP: float = Field(0.2, ge=0, le=1, description="A segment whose span overlaps detected speech by less than this share is dropped.")
     HALLUCINATION_MAX_REPEATS: int = Field(4, ge=2, description="A phrase repeated this many times in a row within a segment, or a segment text repeated this many times in a row, is a repetition loop.")
@@ -94,9 +109,22 @@ class Settings(BaseModel):
     SUBTITLE_PAUSE_SPLIT: float = Field(1.0, gt=0, description="A pause in speech at least this long always ends a cue.")
     SUBTITLE_MAX_LEAD: float = Field(0.5, ge=0, description="How far a cue may appear before its speech starts, to win reading time.")
 
+    TRANSLATION_ROUTES: str = Field(
+        "indic-en:indictrans2,en-indic:indictrans2,indic-indic:indictrans2,en-pt:bergamot,pt-en:bergamot,*-*:apertium,*-*:nllb,*-en:whisper",
+        description="Engine per language pair, first match with an installed engine wins: PAIR:ENGINE items where PAIR is "
+                    "src-tgt, `indic` for any Indic language, `*` for any. Engines: indictrans2, nllb, apertium, bergamot, whisper "
+                    "(English from the audio).")
+    TRANSLATION_DEVICE: Literal["auto", "cpu", "cuda"] = Field("auto", description="Device for neural translation engines.")
+    TRANSLATION_BEAM_SIZE: int = Field(4, ge=1, le=16, description="Beam width of neural translation engines.")
+    TRANSLATION_BATCH_SIZE: int = Field(16, ge=1, le=256, description="Sentences per batch for neural translation engines.")
+    TRANSLATION_NLLB_MODEL: str = Field("", description="Directory of an NLLB-200 model converted to CTranslate2, with its tokenizer files.")
+    TRANSLATION_INDICTRANS2_MODEL: str = Field("", description="Directory holding the IndicTrans2 models as subfolders en-indic, indic-en, indic-indic.")
+    CACHE_ENABLED: bool = Field(True, description="Reuse cached translations; `--no-cache` turns it off for a job.")
+    CACHE_DIR: str = Field("", description="Result cache directory; empty means ~/.cache/cp-whisperx/cache.")
+
     MUX_CONTAINER: Literal["mkv", "mp4"] = Field("mkv", description="Container of the soft-subtitled video: `mkv` (SRT tracks) or `mp4` (mov_text tracks).")
 
-    @field_validator("WHISPER_TEMPERATURE", "SUBTITLE_FORMATS", mode="before")
+    @field_validator("WHISPER_TEMPERATURE", "SUBTITLE_FORMATS", "TARGET_LANGUAGES", "GLOSSARY_PATHS", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split_list(value)
@@ -106,6 +134,21 @@ class Settings(BaseModel):
     def _temperatures_in_range(cls, value: list[float]) -> list[float]:
         if any(not 0.0 <= t <= 1.0 or math.isnan(t) for t in value):
             raise ValueError("every temperature must lie between 0 and 1")
+        return value
+
+    @field_validator("TARGET_LANGUAGES")
+    @classmethod
+    def _known_targets(cls, value: list[str]) -> list[str]:
+        from cpwhisperx.languages import get_language
+
+        return [get_language(code).code for code in value]
+
+    @field_validator("TRANSLATION_ROUTES")
+    @classmethod
+    def _routes(cls, value: str) -> str:
+        from cpwhisperx.translate import parse_routes
+
+        parse_routes(value)
         return value
 
     @field_validator("SOURCE_LANGUAGE")

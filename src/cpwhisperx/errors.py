@@ -63,3 +63,11 @@ class StageFailed(CpwxError):
         code = cause.exit_code if isinstance(cause, CpwxError) else ExitCode.STAGE_FAILED
         self.exit_code = code
         super().__init__(f"stage '{stage}' failed: {cause}\n  stage log: {log_path}")
+
+
+class StageSkipped(Exception):
+    """Raised by a stage that found it has nothing to do (its manifest says skipped, with the reason)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -14,11 +14,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cpwhisperx.config import Settings, check_keys, load_config, parse_env_file, to_env_text, validate
-from cpwhisperx.errors import InvalidInput, JobBusy, ResourceMissing
-from cpwhisperx.languages import get_language
+from cpwhisperx.errors import InvalidInput, JobBusy
 from cpwhisperx.files import atomic_write_text, read_json, sha256_file
 
-WORKFLOWS = ("transcribe", "subtitle")
+WORKFLOWS = ("transcribe", "translate", "subtitle")
 JOB_ID_RE = re.compile(r"^job-(\d{8})-([a-z0-9_-]+)-(\d{4})$")
 
 
@@ -132,16 +131,10 @@ def prepare_job(
     if target_languages and workflow == "transcribe":
         raise InvalidInput(
             f"the {workflow} workflow makes no translations, but target languages were given ({', '.join(target_languages)})",
-            hint="drop -t/--target-languages",
+            hint="drop -t/--target-languages, or use `cpwx translate` / `cpwx subtitle`",
         )
-    if target_languages:
-        for code in target_languages:
-            get_language(code)
-        source = source_language or "auto"
-        raise ResourceMissing(
-            "no translation engine is installed for " + ", ".join(f"{source}→{code}" for code in target_languages),
-            hint="this version translates nothing; run without -t to make the source-language subtitles",
-        )
+    if workflow == "translate" and not target_languages:
+        raise InvalidInput("the translate workflow needs a target language", hint="add -t en (or another language code)")
     media_path = Path(media).expanduser()
     if not media_path.exists():
         raise InvalidInput(f"media file '{media_path}' does not exist", hint="check the path (quote it if it has spaces)")
@@ -151,8 +144,16 @@ def prepare_job(
     all_overrides = dict(overrides or {})
     if source_language is not None:
         all_overrides["SOURCE_LANGUAGE"] = source_language
+    if target_languages:
+        all_overrides["TARGET_LANGUAGES"] = ",".join(target_languages)
     check_keys(all_overrides, "--set")
     settings = load_config(overrides=all_overrides)
+    if settings.SOURCE_LANGUAGE != "auto":
+        from cpwhisperx.translate import choose_engine
+
+        for target in settings.TARGET_LANGUAGES:
+            if target != settings.SOURCE_LANGUAGE:
+                choose_engine(settings.SOURCE_LANGUAGE, target, settings)
     user_name = sanitize_user(user) if user else default_user()
     now = dt.datetime.now()
     job_id, job_dir = _new_job_dir(output_root(settings), user_name, now)
@@ -162,6 +163,7 @@ def prepare_job(
             workflow=workflow,
             media=MediaInfo(path=str(media_path), name=media_path.name, size_bytes=media_path.stat().st_size, sha256=sha256_file(media_path)),
             source_language=settings.SOURCE_LANGUAGE,
+            target_languages=settings.TARGET_LANGUAGES,
             user=user_name,
             created=now.astimezone().isoformat(timespec="seconds"),
             tool_version=__version__,
@@ -186,8 +188,9 @@ def persist_overrides(job: Job, overrides: Mapping[str, str]) -> Settings:
     recorded = validate(values)
     atomic_write_text(job.env_path, to_env_text(recorded))
     settings = job.settings()
-    if "SOURCE_LANGUAGE" in overrides:
+    if "SOURCE_LANGUAGE" in overrides or "TARGET_LANGUAGES" in overrides:
         job.record.source_language = settings.SOURCE_LANGUAGE
+        job.record.target_languages = settings.TARGET_LANGUAGES
         job.save()
     return settings
 

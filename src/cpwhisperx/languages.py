@@ -14,6 +14,11 @@ class Language:
     name: str
     iso639_2: str
 
+    @property
+    def iso639_3(self) -> str:
+        """The terminological code (what Apertium and most tools use) where it differs from the bibliographic."""
+        return _TERMINOLOGICAL.get(self.iso639_2, self.iso639_2)
+
 
 # (Whisper code, English name, ISO 639-2/B tag as Matroska expects it)
 _TABLE: tuple[tuple[str, str, str], ...] = (
@@ -52,6 +57,32 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("yi", "Yiddish", "yid"), ("yo", "Yoruba", "yor"), ("zh", "Chinese", "chi"),
     ("yue", "Cantonese", "yue"),
 )
+
+_TERMINOLOGICAL = {
+    "alb": "sqi", "arm": "hye", "baq": "eus", "bur": "mya", "chi": "zho", "cze": "ces", "dut": "nld", "fre": "fra",
+    "geo": "kat", "ger": "deu", "gre": "ell", "ice": "isl", "mac": "mkd", "mao": "mri", "may": "msa", "per": "fas",
+    "rum": "ron", "slo": "slk", "tib": "bod", "wel": "cym",
+}
+# Languages of India (and neighbours) that IndicTrans2 serves, with their FLORES-200 codes.
+INDIC_FLORES: dict[str, str] = {
+    "as": "asm_Beng", "bn": "ben_Beng", "gu": "guj_Gujr", "hi": "hin_Deva", "kn": "kan_Knda", "ml": "mal_Mlym",
+    "mr": "mar_Deva", "ne": "npi_Deva", "pa": "pan_Guru", "sa": "san_Deva", "sd": "snd_Arab", "ta": "tam_Taml",
+    "te": "tel_Telu", "ur": "urd_Arab",
+}
+# FLORES-200 codes (NLLB) for the other Whisper languages NLLB knows.
+FLORES: dict[str, str] = {
+    **INDIC_FLORES, "en": "eng_Latn", "es": "spa_Latn", "pt": "por_Latn", "fr": "fra_Latn", "de": "deu_Latn",
+    "it": "ita_Latn", "nl": "nld_Latn", "ru": "rus_Cyrl", "uk": "ukr_Cyrl", "pl": "pol_Latn", "cs": "ces_Latn",
+    "ar": "arb_Arab", "fa": "pes_Arab", "tr": "tur_Latn", "zh": "zho_Hans", "ja": "jpn_Jpan", "ko": "kor_Hang",
+    "vi": "vie_Latn", "th": "tha_Thai", "id": "ind_Latn", "ms": "zsm_Latn", "sw": "swh_Latn", "he": "heb_Hebr",
+    "el": "ell_Grek", "ro": "ron_Latn", "hu": "hun_Latn", "sv": "swe_Latn", "da": "dan_Latn", "fi": "fin_Latn",
+    "no": "nob_Latn", "ca": "cat_Latn", "si": "sin_Sinh", "my": "mya_Mymr", "km": "khm_Khmr",
+}
+
+
+def is_indic(code: str) -> bool:
+    return code in INDIC_FLORES
+
 
 LANGUAGES: dict[str, Language] = {code: Language(code, name, iso) for code, name, iso in _TABLE}
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cpwhisperx.errors import StageFailed
+from cpwhisperx.errors import StageFailed, StageSkipped
 from cpwhisperx.jobs import Job, RunLock, persist_overrides
 from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach
 from cpwhisperx.stageio import STAGE_LOG, StageIO, error_entry, load_manifest, now_iso, record_still_matches
@@ -83,7 +83,7 @@ def _run_stages(job: Job, settings, result: RunResult, from_stage: str | None, f
             result.skipped.append(spec.name)
             continue
         previous = load_manifest(io.dir)
-        done = previous is not None and previous.get("status") == "success"
+        done = previous is not None and (previous.get("status") == "success" or bool(previous.get("self_skipped")))
         if not rerun and done and (not reached_from or _up_to_date(previous, io)):
             log.info("stage %02d %s: up to date, not run again", spec.number, spec.name)
             result.reused.append(spec.name)
@@ -130,6 +130,12 @@ def _execute(spec: StageSpec, io: StageIO) -> None:
     try:
         try:
             spec.runner()(io)
+        except StageSkipped as skipped:
+            manifest = io.manifest("skipped", started, clock, cpu, reason=skipped.reason)
+            manifest["self_skipped"] = True
+            io.write_manifest(manifest)
+            log.info("stage %02d %s: skipped (%s)", spec.number, spec.name, skipped.reason)
+            return
         except BaseException as exc:
             io.log.debug("failure", exc_info=exc)
             io.write_manifest(io.manifest("failed", started, clock, cpu, errors=[error_entry(exc)]))

@@ -193,10 +193,12 @@ class StageIO:
 
 
 def error_entry(exc: BaseException) -> dict[str, Any]:
+    from cpwhisperx.logs import redact
+
     return {
-        "message": str(exc),
+        "message": redact(str(exc)),
         "exception_type": type(exc).__name__,
-        "traceback": "".join(traceback.format_exception(exc)),
+        "traceback": redact("".join(traceback.format_exception(exc))),
     }
 
 

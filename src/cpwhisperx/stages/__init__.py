@@ -49,17 +49,18 @@ class StageSpec:
 
 STAGES: tuple[StageSpec, ...] = (
     StageSpec("demux", ("DEMUX_",)),
-    StageSpec("tmdb", skip_rule=_always("off: film look-up on TMDB is not available in this version"), implemented=False),
-    StageSpec("glossary_load", skip_rule=_always("no glossary files configured")),
+    StageSpec("tmdb", ("TMDB_",), skip_rule=lambda job, s: None if s.TMDB_ENABLED else "off: TMDB_ENABLED=false"),
+    StageSpec("glossary_load", ("GLOSSARY_PATHS",), skip_rule=lambda job, s: None if s.GLOSSARY_PATHS or s.TMDB_ENABLED else "no glossary files configured and TMDB off"),
     StageSpec("source_separation", skip_rule=_always("off: vocal separation is not available in this version"), implemented=False),
     StageSpec("vad", ("VAD_",), skip_rule=lambda job, s: None if s.VAD_ENABLED else "off: VAD_ENABLED=false (the whole audio is transcribed)"),
-    StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE")),
+    StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE", "GLOSSARY_ASR_BIAS", "GLOSSARY_ASR_MAX_TERMS", "GLOSSARY_CORRECT_ASR")),
     StageSpec("alignment"),
     StageSpec("lyrics_detection", ("LYRICS_MUSIC_THRESHOLD", "LYRICS_MIN_MUSIC_SHARE", "LYRICS_REPEAT_MIN_WORDS"), skip_rule=_unless_workflow("subtitle")),
     StageSpec("hallucination_removal", ("HALLUCINATION_",), skip_rule=lambda job, s: None if s.HALLUCINATION_ENABLED else "off: HALLUCINATION_ENABLED=false"),
-    StageSpec("translation", skip_rule=_always("no target languages"), implemented=False),
-    StageSpec("subtitle_generation", ("SUBTITLE_", "LYRICS_MODE")),
-    StageSpec("mux", ("MUX_",), skip_rule=_unless_workflow("subtitle")),
+    StageSpec("translation", ("TRANSLATION_", "TARGET_LANGUAGES", "CACHE_ENABLED"),
+              skip_rule=lambda job, s: None if s.TARGET_LANGUAGES and job.record.workflow in ("translate", "subtitle") else "no target languages"),
+    StageSpec("subtitle_generation", ("SUBTITLE_", "LYRICS_MODE", "TARGET_LANGUAGES")),
+    StageSpec("mux", ("MUX_", "TARGET_LANGUAGES"), skip_rule=_unless_workflow("subtitle")),
 )
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from cpwhisperx import asr
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.media import read_wav
+from cpwhisperx.glossary import asr_prompt, correct_transcript
 from cpwhisperx.models import resolve
 from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.stageio import StageIO
+from cpwhisperx.stages.glossary_load import load_glossary
 from cpwhisperx.stages.vad import load_regions
 from cpwhisperx.transcript import Transcript
 
@@ -26,6 +29,11 @@ def run(io: StageIO) -> None:
     io.device = selection.device
     model = resolve(s.WHISPER_MODEL, s.MODELS_DIR)
     options = DecodeOptions.from_settings(s)
+    glossary = load_glossary(io)
+    if glossary.terms and s.GLOSSARY_ASR_BIAS and s.GLOSSARY_ASR_MAX_TERMS:
+        names = asr_prompt(glossary, s.GLOSSARY_ASR_MAX_TERMS)
+        options = replace(options, hotwords=", ".join(filter(None, [options.hotwords, names])))
+        io.log.info("glossary hotwords: %s", names)
     io.extra["asr"] = {"backend": selection.backend, "device": selection.device, "compute_type": selection.compute_type,
                        "model": {"name": model.name, "path": str(model.path), "source": model.source},
                        "batched": options.batch_size > 1}
@@ -49,6 +57,12 @@ def run(io: StageIO) -> None:
                             "used": transcript.language, "probability": transcript.language_probability}
     if options.language is None:
         io.log.info("detected language %s (probability %.2f)", transcript.language, transcript.language_probability or 0)
+    if glossary.terms and s.GLOSSARY_CORRECT_ASR:
+        transcript, corrections = correct_transcript(transcript, glossary)
+        io.write_json("glossary_corrections.json", [c.__dict__ for c in corrections], "glossary_corrections")
+        io.metrics["glossary_corrections"] = len(corrections)
+        for c in corrections:
+            io.log.info("glossary: '%s' → '%s' (%s match) in segment %d at %.2f s", c.found, c.term, c.kind, c.segment, c.start)
     io.write_text(TRANSCRIPT_FILE, transcript.to_json(), "transcript", language=transcript.language)
     io.metrics.update({"audio_seconds": round(duration, 3), "segments": len(transcript.segments),
                        "words": sum(len(seg.words) for seg in transcript.segments)})

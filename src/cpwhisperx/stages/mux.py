@@ -24,8 +24,9 @@ def run(io: StageIO) -> None:
             by_language[record["language"]] = record
     if not by_language:
         raise CpwxError("there are no subtitle files to mux", hint="set SUBTITLE_FORMATS to include srt")
-    order = _track_order(list(by_language), io.job.record.source_language, io.job.record.target_languages)
-    default_language = io.job.record.target_languages[0] if io.job.record.target_languages else order[0]
+    targets = io.settings.TARGET_LANGUAGES
+    order = _track_order(list(by_language), io.job.record.source_language, targets)
+    default_language = next((code for code in targets if code in by_language), order[0])
     tracks = []
     for code in order:
         record = by_language[code]

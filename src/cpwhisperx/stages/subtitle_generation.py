@@ -30,6 +30,11 @@ def facts(cues: list[Cue]) -> list[CueFacts]:
     return [CueFacts(n, round(c.start * 1000), round(c.end * 1000), tuple(c.display_lines)) for n, c in enumerate(cues, start=1)]
 
 
+def output_name(language: str) -> str:
+    """The translation stage's file for one target language."""
+    return f"transcript.{language}.json"
+
+
 def source_transcript(io: StageIO) -> Transcript:
     for stage in ("hallucination_removal", "lyrics_detection", "alignment"):
         if io.has_input(stage, "transcript.json"):
@@ -39,20 +44,27 @@ def source_transcript(io: StageIO) -> Transcript:
 
 def run(io: StageIO) -> None:
     s = io.settings
-    transcript = source_transcript(io)
-    lang, stem = transcript.language, io.job.stem
-    rules = rules_from(s)
-    io.write_text(f"{stem}.{lang}.json", transcript.to_json(), "transcript", language=lang, deliverable=True)
-    io.write_text(f"{stem}.{lang}.txt", plain_text(transcript), "transcript_text", language=lang, deliverable=True)
-    cues = layout(apply_lyrics_mode(transcript, s.LYRICS_MODE), rules)
-    for fmt in s.SUBTITLE_FORMATS:
-        with io.output(f"{stem}.{lang}.{fmt}", "subtitles", language=lang, deliverable=True, cues=len(cues)) as tmp:
-            write_subtitles(cues, tmp, fmt)
-    report = measure(facts(cues), rules)
-    late = [c for c in cues if c.notes]
-    io.metrics.update({"language": lang, "segments": len(transcript.segments), "formats": ["json", "txt", *s.SUBTITLE_FORMATS],
-                       "compliance": {lang: report}, "cues_starting_late": len(late), "lyric_cues": sum(c.lyrics for c in cues)})
-    if not report["all_within"]:
-        io.warn(f"{lang}: some cues break the layout limits: {report['violations']}")
-    if not transcript.segments:
+    source = source_transcript(io)
+    transcripts = [source]
+    for target in s.TARGET_LANGUAGES:
+        if target != source.language and io.has_input("translation", output_name(target)):
+            transcripts.append(Transcript.load(io.input("translation", output_name(target), "transcript")))
+    compliance, late, lyric = {}, {}, {}
+    for transcript in transcripts:
+        lang, stem = transcript.language, io.job.stem
+        rules = rules_from(s)
+        io.write_text(f"{stem}.{lang}.json", transcript.to_json(), "transcript", language=lang, deliverable=True)
+        io.write_text(f"{stem}.{lang}.txt", plain_text(transcript), "transcript_text", language=lang, deliverable=True)
+        cues = layout(apply_lyrics_mode(transcript, s.LYRICS_MODE), rules)
+        for fmt in s.SUBTITLE_FORMATS:
+            with io.output(f"{stem}.{lang}.{fmt}", "subtitles", language=lang, deliverable=True, cues=len(cues)) as tmp:
+                write_subtitles(cues, tmp, fmt)
+        compliance[lang] = measure(facts(cues), rules)
+        late[lang] = sum(1 for c in cues if c.notes)
+        lyric[lang] = sum(c.lyrics for c in cues)
+        if not compliance[lang]["all_within"]:
+            io.warn(f"{lang}: some cues break the layout limits: {compliance[lang]['violations']}")
+    io.metrics.update({"languages": [t.language for t in transcripts], "formats": ["json", "txt", *s.SUBTITLE_FORMATS],
+                       "compliance": compliance, "cues_starting_late": late, "lyric_cues": lyric})
+    if not source.segments:
         io.warn("the transcript is empty: no speech was found")

