@@ -1,0 +1,165 @@
+"""TMDB against a real HTTP server on 127.0.0.1 playing TMDB: found, miss, 429, 401, timeout."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from conftest import cpwx, job_dirs, manifest
+
+from cpwhisperx.tmdb import parse_title_year
+
+API_KEY = "k3y-0f-the-test-4f2a9c"
+FILM = {"id": 86710, "title": "Jaane Tu... Ya Jaane Na", "original_title": "Jaane Tu... Ya Jaane Na", "release_date": "2008-07-04"}
+CAST = [{"name": "Imran Khan", "character": "Jai Singh Rathore", "order": 0},
+        {"name": "Genelia D'Souza", "character": "Aditi Mahant", "order": 1}]
+
+
+class FakeTmdb(BaseHTTPRequestHandler):
+    scenario = "found"
+    requests: list[dict] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        FakeTmdb.requests.append({"path": url.path, **query})
+        if query.get("api_key") != API_KEY or self.scenario == "401":
+            return self._send(401, {"status_code": 7, "status_message": "Invalid API key: You must be granted a valid key."})
+        if self.scenario == "timeout":
+            time.sleep(2.0)
+        if self.scenario == "429" and len(FakeTmdb.requests) == 1:
+            return self._send(429, {"status_message": "Too many requests"}, {"Retry-After": "1"})
+        if url.path == "/3/search/movie":
+            found = self.scenario != "miss" and "jaane" in query.get("query", "").lower()
+            return self._send(200, {"page": 1, "results": [FILM] if found else [], "total_results": int(found)})
+        if url.path == f"/3/movie/{FILM['id']}/credits":
+            return self._send(200, {"id": FILM["id"], "cast": CAST, "crew": []})
+        return self._send(404, {"status_message": "not found"})
+
+
+@pytest.fixture
+def fake_tmdb() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTmdb)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeTmdb.requests = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/3"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def film_clip(short_clip: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "Jaane Tu Ya Jaane Na (2008).wav"
+    shutil.copy(short_clip, path)
+    return path
+
+
+def run_with_tmdb(film: Path, base_url: str, cwd: Path, *extra: str) -> tuple[int, str, Path | None]:
+    cwd.mkdir(parents=True, exist_ok=True)
+    result = cpwx("transcribe", str(film), "--set", "WHISPER_MODEL=tiny.en", "--set", "TMDB_ENABLED=true",
+                  "--set", f"TMDB_BASE_URL={base_url}", "--set", "TMDB_TIMEOUT=0.5", *extra, cwd=cwd, env={"TMDB_API_KEY": API_KEY})
+    jobs = job_dirs(cwd)
+    job = jobs[-1] if jobs else None
+    if job is not None:
+        for path in [*job.rglob("*"), *(cwd / "out").rglob("*.log")]:
+            if path.is_file() and path.suffix != ".wav":
+                assert API_KEY not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert API_KEY not in result.stdout + result.stderr
+    return result.returncode, result.stderr, job
+
+
+@pytest.mark.parametrize(("name", "title", "year"), [
+    ("Jaane Tu Ya Jaane Na (2008)", "Jaane Tu Ya Jaane Na", 2008),
+    ("Jaane.Tu.Ya.Jaane.Na.2008.1080p.BluRay.x264", "Jaane Tu Ya Jaane Na", 2008),
+    ("Sholay_1975_DVDRip", "Sholay", 1975),
+    ("1917 (2019)", "1917", 2019),
+    ("Lagaan", "Lagaan", None),
+    ("Dil.Chahta.Hai.720p.WEB", "Dil Chahta Hai", None),
+])
+def test_title_and_year_from_file_names(name: str, title: str, year: int | None) -> None:
+    assert parse_title_year(name) == (title, year)
+
+
+def test_found_film_feeds_the_glossary(fake_tmdb: str, film_clip: Path, tmp_path: Path) -> None:
+    code, stderr, job = run_with_tmdb(film_clip, fake_tmdb, tmp_path)
+    assert code == 0, stderr
+    assert manifest(job, "02_tmdb")["status"] == "success"
+    film = json.loads((job / "02_tmdb" / "tmdb.json").read_text())
+    assert film["id"] == FILM["id"] and film["year"] == 2008
+    assert film["cast"][0] == {"name": "Imran Khan", "character": "Jai Singh Rathore"}
+    search = FakeTmdb.requests[0]
+    assert search["path"] == "/3/search/movie" and search["query"] == "Jaane Tu Ya Jaane Na" and search["year"] == "2008"
+    terms = [t["term"] for t in json.loads((job / "03_glossary_load" / "glossary.json").read_text())]
+    assert {"Jai Singh Rathore", "Aditi Mahant", "Imran Khan"} <= set(terms)
+    assert "Jai Singh Rathore" in (job / "06_asr" / "stage.log").read_text(encoding="utf-8")
+
+
+def test_miss_is_a_warning_and_a_skip(fake_tmdb: str, film_clip: Path, tmp_path: Path) -> None:
+    FakeTmdb.scenario = "miss"
+    try:
+        code, stderr, job = run_with_tmdb(film_clip, fake_tmdb, tmp_path)
+    finally:
+        FakeTmdb.scenario = "found"
+    assert code == 0, stderr
+    data = manifest(job, "02_tmdb")
+    assert data["status"] == "skipped" and "no TMDB match" in data["reason"]
+    assert any("knows no film" in w for w in data["warnings"])
+
+
+def test_rate_limit_is_retried_after_the_wait(fake_tmdb: str, film_clip: Path, tmp_path: Path) -> None:
+    FakeTmdb.scenario = "429"
+    try:
+        started = time.monotonic()
+        code, stderr, job = run_with_tmdb(film_clip, fake_tmdb, tmp_path)
+    finally:
+        FakeTmdb.scenario = "found"
+    assert code == 0, stderr
+    data = manifest(job, "02_tmdb")
+    assert data["status"] == "success" and data["metrics"]["retries"] == 1 and data["metrics"]["requests"] == 3
+    assert time.monotonic() - started >= 1.0
+
+
+@pytest.mark.parametrize("scenario", ["401", "timeout"])
+def test_refused_or_silent_service(scenario: str, fake_tmdb: str, film_clip: Path, tmp_path: Path) -> None:
+    FakeTmdb.scenario = scenario
+    try:
+        code, stderr, job = run_with_tmdb(film_clip, fake_tmdb, tmp_path / "lenient")
+        assert code == 0, stderr
+        data = manifest(job, "02_tmdb")
+        assert data["status"] == "skipped" and data["warnings"]
+        assert ("401" if scenario == "401" else "in time") in data["reason"]
+        assert manifest(job, "11_subtitle_generation")["status"] == "success"
+        code, stderr, job = run_with_tmdb(film_clip, fake_tmdb, tmp_path / "strict", "--set", "TMDB_REQUIRED=true")
+        assert code == 4
+        assert "stage 'tmdb' failed" in stderr
+    finally:
+        FakeTmdb.scenario = "found"
+
+
+def test_no_key_skips_with_a_warning(film_clip: Path, tmp_path: Path) -> None:
+    result = cpwx("transcribe", str(film_clip), "--set", "WHISPER_MODEL=tiny.en", "--set", "TMDB_ENABLED=true",
+                  "--set", "TMDB_BASE_URL=http://127.0.0.1:9/3", cwd=tmp_path, env={"TMDB_API_KEY": ""})
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    assert "no TMDB_API_KEY" in manifest(job, "02_tmdb")["reason"]
