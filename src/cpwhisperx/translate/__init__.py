@@ -66,7 +66,10 @@ def _dir_setting(path: str, key: str) -> str | None:
 
 
 def _nllb_installed(source: str, target: str, settings: Settings) -> str | None:
-    return _importable("ctranslate2", "transformers", "sentencepiece") or _dir_setting(settings.TRANSLATION_NLLB_MODEL, "TRANSLATION_NLLB_MODEL")
+    problem = _importable("ctranslate2", "sentencepiece") or _dir_setting(settings.TRANSLATION_NLLB_MODEL, "TRANSLATION_NLLB_MODEL")
+    if problem is None and not (Path(settings.TRANSLATION_NLLB_MODEL).expanduser() / "sentencepiece.bpe.model").is_file():
+        problem = f"{settings.TRANSLATION_NLLB_MODEL} has no sentencepiece.bpe.model (convert with --copy_files sentencepiece.bpe.model)"
+    return problem
 
 
 def _indictrans2_installed(source: str, target: str, settings: Settings) -> str | None:
@@ -83,7 +86,7 @@ ENGINES: dict[str, EngineSpec] = {
     "nllb": EngineSpec(
         "nllb", "cpwhisperx.translate.nllb",
         "pip install 'cp-whisperx[nllb]' and set TRANSLATION_NLLB_MODEL to an NLLB-200 model converted with "
-        "ct2-transformers-converter",
+        "ct2-transformers-converter --copy_files sentencepiece.bpe.model",
         lambda s, t: s in FLORES and t in FLORES and s != t, _nllb_installed),
     "apertium": EngineSpec(
         "apertium", "cpwhisperx.translate.apertium",

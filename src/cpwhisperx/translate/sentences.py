@@ -57,10 +57,15 @@ def build_sentences(segments: list[Segment]) -> list[Sentence]:
 def distribute(translation: str, parts: list[tuple[int, int]]) -> list[tuple[int, str]]:
     """Share a translation among the source segments by their share of the source characters."""
     words = translation.split()
+    joiner = " "
+    if len(words) < len(parts):  # scripts written without spaces, or a very short translation
+        import regex
+
+        words, joiner = regex.findall(r"\X", translation.strip()), ""
     if len(parts) == 1 or not words:
         return [(parts[0][0], translation.strip())] + [(index, "") for index, _ in parts[1:]]
     total = sum(chars for _, chars in parts)
-    lengths = [len(w) + 1 for w in words]
+    lengths = [len(w) + len(joiner) for w in words]
     full = sum(lengths)
     shares, cursor, consumed = [], 0, 0
     for number, (index, chars) in enumerate(parts):
@@ -75,5 +80,5 @@ def distribute(translation: str, parts: list[tuple[int, int]]) -> list[tuple[int
             take = words[cursor:end]
             cursor = end
         consumed += chars
-        shares.append((index, " ".join(take)))
+        shares.append((index, joiner.join(take).strip()))
     return shares

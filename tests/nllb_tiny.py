@@ -1,0 +1,57 @@
+"""Builds a tiny NLLB-shaped model with random weights, converted to CTranslate2 like the real one.
+
+The vocabulary follows NLLB's layout: <s> <pad> </s> <unk>, the SentencePiece pieces, then the
+language codes. Quality is meaningless; the point is the real loading and translation path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cpwhisperx.languages import FLORES
+
+CORPUS = [
+    "the old man told his young son that the house was very cold",
+    "good night and good morning to you all my friends",
+    "rahul and anjali went to the market with their father",
+    "नमस्ते दुनिया यह एक छोटा परीक्षण है और घर बहुत ठंडा था",
+    "el hombre viejo dijo a su hijo que la casa estaba fría",
+]
+
+
+def build_tiny_nllb(folder: Path) -> Path:
+    """Train the SentencePiece model, build the transformers model, convert it; the converted folder."""
+    import ctranslate2
+    import sentencepiece
+    import torch
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, PreTrainedTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = folder / "corpus.txt"
+    corpus.write_text("\n".join(CORPUS * 10), encoding="utf-8")
+    sentencepiece.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(folder / "sentencepiece.bpe"), vocab_size=150,
+                                             model_type="bpe", character_coverage=1.0, bos_id=0, pad_id=1, eos_id=2, unk_id=3,
+                                             minloglevel=2)
+    pieces = sentencepiece.SentencePieceProcessor(model_file=str(folder / "sentencepiece.bpe.model"))
+    codes = sorted(set(FLORES.values()))
+    vocab = ["<s>", "<pad>", "</s>", "<unk>"] + [pieces.id_to_piece(i) for i in range(4, pieces.get_piece_size())] + codes + ["<mask>"]
+    hf = folder / "hf"
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(WordLevel({t: i for i, t in enumerate(vocab)}, unk_token="<unk>")),
+                                        bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
+                                        additional_special_tokens=codes)
+    tokenizer.save_pretrained(str(hf))
+    torch.manual_seed(0)
+    config = M2M100Config(vocab_size=len(vocab), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                          decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=1024,
+                          pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
+    model = M2M100ForConditionalGeneration(config)
+    with torch.no_grad():  # larger random weights, so that different inputs give different outputs
+        for parameter in model.parameters():
+            parameter.normal_(0.0, 0.6)
+    model.save_pretrained(str(hf))
+    (hf / "sentencepiece.bpe.model").write_bytes((folder / "sentencepiece.bpe.model").read_bytes())
+    converted = folder / "nllb-tiny-ct2"
+    ctranslate2.converters.TransformersConverter(str(hf), copy_files=["sentencepiece.bpe.model"]).convert(str(converted), force=True)
+    return converted
