@@ -67,6 +67,7 @@ class Settings(BaseModel):
     WHISPER_LOG_PROB_THRESHOLD: float = Field(-1.0, description="A decode whose average log-probability is below this is retried at the next temperature.")
     WHISPER_NO_SPEECH_THRESHOLD: float = Field(0.6, ge=0, le=1, description="A window whose no-speech probability is above this (with a low log-probability) is treated as silence.")
     WHISPER_INITIAL_PROMPT: str = Field("", description="Text given to the model as preceding context (style, names, script).")
+    WHISPER_SCRIPT_PROMPT: bool = Field(True, description="For Indic languages (and Urdu), when WHISPER_INITIAL_PROMPT is empty, prompt Whisper with a sentence in the language's own script so that it writes in that script.")
     WHISPER_HOTWORDS: str = Field("", description="Words or names to bias decoding towards (used when there is no initial prompt for a window).")
     WHISPER_CONDITION_ON_PREVIOUS_TEXT: bool = Field(True, description="Feed each window the text of the previous one; turn off if the output loops.")
     WHISPER_BATCH_SIZE: int = Field(1, ge=1, le=128, description="Above 1, decode speech chunks in batches with faster-whisper's batched pipeline (faster, especially on GPU).")

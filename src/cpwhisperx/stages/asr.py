@@ -11,6 +11,7 @@ from cpwhisperx.media import read_wav
 from cpwhisperx.glossary import asr_prompt, correct_transcript
 from cpwhisperx.models import resolve
 from cpwhisperx.progress import ProgressReporter
+from cpwhisperx.scripts import STEERING_PROMPTS, script_report
 from cpwhisperx.stageio import StageIO
 from cpwhisperx.stages.glossary_load import load_glossary
 from cpwhisperx.stages.vad import load_regions
@@ -29,6 +30,9 @@ def run(io: StageIO) -> None:
     io.device = selection.device
     model = resolve(s.WHISPER_MODEL, s.MODELS_DIR)
     options = DecodeOptions.from_settings(s)
+    if s.WHISPER_SCRIPT_PROMPT and not options.initial_prompt and options.language in STEERING_PROMPTS:
+        options = replace(options, initial_prompt=STEERING_PROMPTS[options.language])
+        io.log.info("script steering prompt for %s: %s", options.language, options.initial_prompt)
     glossary = load_glossary(io)
     if glossary.terms and s.GLOSSARY_ASR_BIAS and s.GLOSSARY_ASR_MAX_TERMS:
         names = asr_prompt(glossary, s.GLOSSARY_ASR_MAX_TERMS)
@@ -63,6 +67,7 @@ def run(io: StageIO) -> None:
         io.metrics["glossary_corrections"] = len(corrections)
         for c in corrections:
             io.log.info("glossary: '%s' → '%s' (%s match) in segment %d at %.2f s", c.found, c.term, c.kind, c.segment, c.start)
+    io.extra["script"] = script_report(transcript.text, transcript.language)
     io.write_text(TRANSCRIPT_FILE, transcript.to_json(), "transcript", language=transcript.language)
     io.metrics.update({"audio_seconds": round(duration, 3), "segments": len(transcript.segments),
                        "words": sum(len(seg.words) for seg in transcript.segments)})

@@ -1,0 +1,87 @@
+"""Hindi on real speech: character error rate and Devanagari share on ../shared/data/hindi-dev.
+
+    .venv/bin/python benchmarks/hindi_dev.py [--limit N] [--data DIR]
+
+Three systems in one run, all with the bundled base model: bare faster-whisper with
+language="hi"; the same with a Devanagari prompt; and `cpwx transcribe -s hi`. Scoring follows the
+data set's README: NFC, punctuation (danda included) and hyphens removed, whitespace collapsed,
+nukta folded; CER over the whole set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+import jiwer
+from common import run_transcribe, transcript_text
+
+from cpwhisperx.models import resolve
+from cpwhisperx.scripts import STEERING_PROMPTS, letter_scripts
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hindi-dev"
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).replace("\u093c", "").replace("-", "")
+    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def devanagari_share(texts: list[str]) -> float:
+    counts = sum((letter_scripts(t) for t in texts), start=letter_scripts(""))
+    total = sum(counts.values())
+    return counts["Devanagari"] / total if total else 0.0
+
+
+def bare(model_path: Path, clips: list[Path], prompt: str | None) -> tuple[list[str], float]:
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(model_path), device="cpu", compute_type="int8")
+    started = time.perf_counter()
+    texts = []
+    for clip in clips:
+        segments, _ = model.transcribe(str(clip), language="hi", beam_size=5, vad_filter=True, initial_prompt=prompt)
+        texts.append(" ".join(s.text.strip() for s in segments))
+    return texts, time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N clips")
+    args = parser.parse_args()
+    with (args.data / "manifest.tsv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    if args.limit:
+        rows = rows[: args.limit]
+    clips = [args.data / row["file"] for row in rows]
+    references = [normalise(row["reference_text"]) for row in rows]
+    model = resolve("base").path
+    results: dict[str, tuple[list[str], float]] = {
+        "bare, language=hi": bare(model, clips, None),
+        "bare, Devanagari prompt": bare(model, clips, STEERING_PROMPTS["hi"]),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        started, texts = time.perf_counter(), []
+        for number, clip in enumerate(clips):
+            _, job = run_transcribe(clip, Path(tmp) / str(number), "-s", "hi")
+            texts.append(transcript_text(job))
+        results["cpwx transcribe -s hi"] = (texts, time.perf_counter() - started)
+    print(f"hindi-dev: {len(clips)} clips, {sum(float(r['duration_s']) for r in rows):.1f} s of speech")
+    print(f"{'system':<26} {'CER':>7} {'Devanagari':>11} {'seconds':>8}")
+    for name, (texts, seconds) in results.items():
+        hypotheses = [normalise(t) for t in texts]
+        cer = jiwer.cer(references, [h or "-" for h in hypotheses])
+        print(f"{name:<26} {cer:>7.2%} {devanagari_share(texts):>11.2%} {seconds:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

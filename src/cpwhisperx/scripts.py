@@ -1,0 +1,88 @@
+"""Writing systems: which script each language is written in, and how much of a text is in it.
+
+Whisper, the small models above all, often writes Hindi in Urdu or Latin letters even when told
+the language. A prompt written in the expected script steers it back; the share of letters in the
+expected script measures the result.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+# Unicode blocks of the scripts that matter here (first, last code point).
+BLOCKS: dict[str, tuple[tuple[int, int], ...]] = {
+    "Devanagari": ((0x0900, 0x097F), (0xA8E0, 0xA8FF)),
+    "Bengali": ((0x0980, 0x09FF),),
+    "Gurmukhi": ((0x0A00, 0x0A7F),),
+    "Gujarati": ((0x0A80, 0x0AFF),),
+    "Oriya": ((0x0B00, 0x0B7F),),
+    "Tamil": ((0x0B80, 0x0BFF),),
+    "Telugu": ((0x0C00, 0x0C7F),),
+    "Kannada": ((0x0C80, 0x0CFF),),
+    "Malayalam": ((0x0D00, 0x0D7F),),
+    "Sinhala": ((0x0D80, 0x0DFF),),
+    "Arabic": ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
+    "Latin": ((0x0041, 0x005A), (0x0061, 0x007A), (0x00C0, 0x024F), (0x1E00, 0x1EFF)),
+    "Cyrillic": ((0x0400, 0x04FF),),
+    "Greek": ((0x0370, 0x03FF),),
+    "Hebrew": ((0x0590, 0x05FF),),
+    "Thai": ((0x0E00, 0x0E7F),),
+}
+EXPECTED_SCRIPT: dict[str, str] = {
+    "hi": "Devanagari", "mr": "Devanagari", "ne": "Devanagari", "sa": "Devanagari",
+    "gu": "Gujarati", "pa": "Gurmukhi", "bn": "Bengali", "as": "Bengali",
+    "ta": "Tamil", "te": "Telugu", "kn": "Kannada", "ml": "Malayalam", "si": "Sinhala",
+    "ur": "Arabic", "sd": "Arabic", "fa": "Arabic", "ar": "Arabic", "ps": "Arabic",
+    "ru": "Cyrillic", "uk": "Cyrillic", "bg": "Cyrillic", "el": "Greek", "he": "Hebrew", "yi": "Hebrew", "th": "Thai",
+    "en": "Latin", "es": "Latin", "pt": "Latin", "fr": "Latin", "de": "Latin", "it": "Latin", "nl": "Latin",
+}
+# One natural sentence per language, in its own script ("this is written in <language>"): given to
+# Whisper as the preceding text, it makes the decoder continue in that script.
+STEERING_PROMPTS: dict[str, str] = {
+    "hi": "यह हिंदी में लिखा गया है। आज की मुख्य ख़बरें इस प्रकार हैं।",
+    "mr": "हे मराठीत लिहिले आहे.",
+    "ne": "यो नेपालीमा लेखिएको छ।",
+    "gu": "આ ગુજરાતીમાં લખેલું છે.",
+    "pa": "ਇਹ ਪੰਜਾਬੀ ਵਿੱਚ ਲਿਖਿਆ ਗਿਆ ਹੈ।",
+    "bn": "এটি বাংলায় লেখা।",
+    "ta": "இது தமிழில் எழுதப்பட்டது.",
+    "te": "ఇది తెలుగులో వ్రాయబడింది.",
+    "kn": "ಇದು ಕನ್ನಡದಲ್ಲಿ ಬರೆಯಲಾಗಿದೆ.",
+    "ml": "ഇത് മലയാളത്തിൽ എഴുതിയതാണ്.",
+    "ur": "یہ اردو میں لکھا گیا ہے۔",
+}
+
+
+def script_of(char: str) -> str | None:
+    point = ord(char)
+    for script, ranges in BLOCKS.items():
+        if any(lo <= point <= hi for lo, hi in ranges):
+            return script
+    return None
+
+
+def letter_scripts(text: str) -> Counter[str]:
+    """How many letters of each script the text holds (marks and digits are not letters)."""
+    counts: Counter[str] = Counter()
+    for char in unicodedata.normalize("NFC", text):
+        if unicodedata.category(char).startswith("L"):
+            counts[script_of(char) or "Other"] += 1
+    return counts
+
+
+def expected_share(text: str, language: str) -> float | None:
+    """Share of letters in the language's expected script; None when unknown or no letters."""
+    script = EXPECTED_SCRIPT.get(language)
+    counts = letter_scripts(text)
+    total = sum(counts.values())
+    if script is None or total == 0:
+        return None
+    return counts[script] / total
+
+
+def script_report(text: str, language: str) -> dict[str, object]:
+    counts = letter_scripts(text)
+    share = expected_share(text, language)
+    return {"expected_script": EXPECTED_SCRIPT.get(language), "letters": sum(counts.values()),
+            "expected_share": round(share, 4) if share is not None else None, "by_script": dict(counts.most_common())}

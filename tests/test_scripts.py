@@ -1,0 +1,35 @@
+"""Script measurement and steering prompts for Indic languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from cpwhisperx.scripts import EXPECTED_SCRIPT, STEERING_PROMPTS, expected_share, letter_scripts, script_report
+
+
+@pytest.mark.parametrize(("language", "right", "wrong"), [
+    ("hi", "नमस्ते दोस्तों", "نمستے دوستوں"),
+    ("gu", "નમસ્તે મિત્રો", "namaste mitro"),
+    ("ta", "வணக்கம் நண்பர்களே", "வணக்கம் friends"),
+    ("ur", "آپ کیسے ہیں", "आप कैसे हैं"),
+])
+def test_expected_share(language: str, right: str, wrong: str) -> None:
+    assert expected_share(right, language) == 1.0
+    assert expected_share(wrong, language) < 0.6
+
+
+def test_marks_and_digits_are_not_letters() -> None:
+    counts = letter_scripts("कि 123, ठीक है।")
+    assert counts == {"Devanagari": sum(1 for ch in "कि ठीक है" if ch not in " ि ी ै")}
+
+
+def test_every_steering_prompt_is_in_its_own_script() -> None:
+    for language, prompt in STEERING_PROMPTS.items():
+        assert expected_share(prompt, language) == 1.0, language
+        assert EXPECTED_SCRIPT[language]
+
+
+def test_report() -> None:
+    report = script_report("यह hindi है", "hi")
+    assert report["expected_script"] == "Devanagari" and report["by_script"] == {"Latin": 5, "Devanagari": 3}
+    assert report["expected_share"] == 0.375
