@@ -91,6 +91,16 @@ def test_subtitle_with_two_targets(sample_film: Path, tmp_path: Path) -> None:
         assert compliance[lang]["all_within"], compliance[lang]
         assert measure(facts_from_file(job / "11_subtitle_generation" / f"sample_film.{lang}.srt"), LayoutRules())["all_within"]
 
+    # Changing the target languages re-runs translation, subtitles and mux only.
+    changed = cpwx("run", "--job-dir", str(job), "--set", "TARGET_LANGUAGES=pt", cwd=tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert "ran translation, subtitle_generation, mux;" in changed.stdout
+    assert manifest(job, "10_translation")["metrics"]["targets"]["pt"]["cache_hits"] > 0
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
+                                       str(job / "12_mux" / "sample_film_subtitled.mkv")], capture_output=True, text=True, check=True).stdout)
+    assert [s["tags"]["language"] for s in probe["streams"] if s["codec_type"] == "subtitle"] == ["eng", "por"]
+    assert json.loads((job / "job.json").read_text())["target_languages"] == ["pt"]
+
 
 def two_segment_sentence() -> Transcript:
     return Transcript(language="en", duration=10, segments=[
