@@ -33,7 +33,6 @@ class StageSpec:
     name: str
     config_keys: tuple[str, ...] = ()
     skip_rule: SkipRule | None = None
-    implemented: bool = True
 
     @property
     def number(self) -> int:
@@ -51,7 +50,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("demux", ("DEMUX_",)),
     StageSpec("tmdb", ("TMDB_",), skip_rule=lambda job, s: None if s.TMDB_ENABLED else "off: TMDB_ENABLED=false"),
     StageSpec("glossary_load", ("GLOSSARY_PATHS",), skip_rule=lambda job, s: None if s.GLOSSARY_PATHS or s.TMDB_ENABLED else "no glossary files configured and TMDB off"),
-    StageSpec("source_separation", skip_rule=_always("off: vocal separation is not available in this version"), implemented=False),
+    StageSpec("source_separation", skip_rule=_always("off: vocal separation is not available in this version")),
     StageSpec("vad", ("VAD_",), skip_rule=lambda job, s: None if s.VAD_ENABLED else "off: VAD_ENABLED=false (the whole audio is transcribed)"),
     StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE", "GLOSSARY_ASR_BIAS", "GLOSSARY_ASR_MAX_TERMS", "GLOSSARY_CORRECT_ASR")),
     StageSpec("alignment"),

@@ -152,10 +152,19 @@ def choose_engine(source: str, target: str, settings: Settings) -> str:
     )
 
 
+def translation_device(settings: Settings) -> str:
+    """TRANSLATION_DEVICE with `auto` resolved: CUDA when CTranslate2 sees a device."""
+    if settings.TRANSLATION_DEVICE != "auto":
+        return settings.TRANSLATION_DEVICE
+    from cpwhisperx.hardware import cuda_device_count
+
+    return "cuda" if cuda_device_count() > 0 else "cpu"
+
+
 def load_engine(name: str, settings: Settings) -> TextEngine:
     module_name = ENGINES[name].module
     assert module_name is not None
     return importlib.import_module(module_name).create(settings)  # type: ignore[no-any-return]
 
 
-__all__ = ["ENGINES", "INDIC_FLORES", "Route", "TextEngine", "choose_engine", "load_engine", "parse_routes"]
+__all__ = ["ENGINES", "INDIC_FLORES", "Route", "TextEngine", "choose_engine", "load_engine", "parse_routes", "translation_device"]

@@ -62,10 +62,6 @@ class IndicTrans2Engine:
 
 
 def create(settings: Settings) -> IndicTrans2Engine:
-    from cpwhisperx.hardware import cuda_device_count
+    from cpwhisperx.translate import translation_device
 
-    device = settings.TRANSLATION_DEVICE
-    if device == "auto":
-        device = "cuda" if cuda_device_count() > 0 else "cpu"
-    return IndicTrans2Engine(Path(settings.TRANSLATION_INDICTRANS2_MODEL).expanduser(), device, settings.TRANSLATION_BEAM_SIZE,
-                             settings.TRANSLATION_BATCH_SIZE)
+    return IndicTrans2Engine(Path(settings.TRANSLATION_INDICTRANS2_MODEL).expanduser(), translation_device(settings), settings.TRANSLATION_BEAM_SIZE, settings.TRANSLATION_BATCH_SIZE)

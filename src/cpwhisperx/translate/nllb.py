@@ -48,10 +48,6 @@ class NllbEngine:
 
 
 def create(settings: Settings) -> NllbEngine:
-    from cpwhisperx.hardware import cuda_device_count
+    from cpwhisperx.translate import translation_device
 
-    device = settings.TRANSLATION_DEVICE
-    if device == "auto":
-        device = "cuda" if cuda_device_count() > 0 else "cpu"
-    return NllbEngine(Path(settings.TRANSLATION_NLLB_MODEL).expanduser(), device, settings.TRANSLATION_BEAM_SIZE,
-                      settings.TRANSLATION_BATCH_SIZE)
+    return NllbEngine(Path(settings.TRANSLATION_NLLB_MODEL).expanduser(), translation_device(settings), settings.TRANSLATION_BEAM_SIZE, settings.TRANSLATION_BATCH_SIZE)
