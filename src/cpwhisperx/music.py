@@ -4,8 +4,9 @@ Speech is a chain of syllables and pauses: its loudness envelope swings widely s
 second. Music, singing over music, and noise keep a steady floor of sound. Two measures per
 2-second window capture that and need no language knowledge:
 
-- the spread (standard deviation) of the log RMS envelope: 0.5–1.7 for read speech, even with
-  music 20 dB under it; under 0.25 for chords, sung lines over music, or noise;
+- the spread (interquartile range) of the log RMS envelope: above 0.6 for read speech, even with
+  music 20 dB under it; under 0.4 for chords (short breaks between them included), sung lines
+  over music, or noise;
 - the low-energy ratio: the share of 10 ms frames quieter than half the window's mean RMS
   (0.2–0.5 for speech, near 0 for music).
 
@@ -22,7 +23,7 @@ SAMPLE_RATE = 16000
 FRAME_S, HOP_S = 0.025, 0.010
 SILENT_RMS = 0.003
 # Logistic centres and widths, set on LibriVox, read card names, Hindi news, chords and noise.
-SPREAD_CENTRE, SPREAD_WIDTH = 0.33, 0.05
+SPREAD_CENTRE, SPREAD_WIDTH = 0.5, 0.05
 LOW_ENERGY_CENTRE, LOW_ENERGY_WIDTH = 0.10, 0.03
 SPREAD_WEIGHT = 0.75
 
@@ -57,7 +58,8 @@ def music_profile(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, window_s: f
     starts = np.arange(0, len(rms) - per_window + 1, step)
     windows = np.lib.stride_tricks.sliding_window_view(rms, per_window)[starts]
     mean = windows.mean(axis=1)
-    spread = np.log(windows + 1e-4).std(axis=1)
+    quartiles = np.percentile(np.log(windows + 1e-4), [25, 75], axis=1)
+    spread = quartiles[1] - quartiles[0]
     low_energy = (windows < 0.5 * mean[:, None]).mean(axis=1)
     score = (SPREAD_WEIGHT * _logistic((SPREAD_CENTRE - spread) / SPREAD_WIDTH)
              + (1 - SPREAD_WEIGHT) * _logistic((LOW_ENERGY_CENTRE - low_energy) / LOW_ENERGY_WIDTH))
