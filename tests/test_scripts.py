@@ -33,3 +33,21 @@ def test_report() -> None:
     report = script_report("यह hindi है", "hi")
     assert report["expected_script"] == "Devanagari" and report["by_script"] == {"Latin": 5, "Devanagari": 3}
     assert report["expected_share"] == 0.375
+
+
+def test_detection_among_candidates_then_devanagari(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from conftest import REPO, cpwx, job_dirs
+
+    clip = REPO.parent / "shared" / "data" / "hindi-dev" / "noa_chandigarh_2020213194146_sent_37.wav"
+    if not clip.is_file():
+        pytest.skip("the Hindi development clips are not beside the repository")
+    result = cpwx("transcribe", str(clip), "--set", "LANGUAGE_CANDIDATES=hi,en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    data = json.loads((job / "06_asr" / "manifest.json").read_text(encoding="utf-8"))
+    assert data["language"]["detected"] == "hi" and data["language"]["candidates"] == ["hi", "en"]
+    assert {code for code, _ in data["language"]["ranking"]} <= {"hi", "en"}
+    assert data["script"]["expected_script"] == "Devanagari" and data["script"]["expected_share"] >= 0.9
+    assert (job / "11_subtitle_generation" / f"{clip.stem}.hi.srt").is_file()

@@ -43,6 +43,7 @@ class Settings(BaseModel):
     LOG_LEVEL: LogLevel = Field("INFO", description="Console and pipeline-log verbosity; stage.log always keeps DEBUG.")
     OUTPUT_DIR: str = Field("out", description="Root of the job directories (out/YYYY/MM/DD/<user>/<job-id>/), relative to the working directory unless absolute.")
     SOURCE_LANGUAGE: str = Field("auto", description="Spoken language as a Whisper code (hi, en, …) or `auto` to detect it.")
+    LANGUAGE_CANDIDATES: list[str] = Field([], description="With SOURCE_LANGUAGE=auto, the languages the film can contain (e.g. hi,en): detection picks among them only, which keeps Hindi from being taken for Urdu.")
     TARGET_LANGUAGES: list[str] = Field([], description="Comma-separated languages to translate into (translate and subtitle workflows).")
     DEMUX_AUDIO_STREAM: int = Field(0, ge=0, description="Which audio stream to transcribe, counted among the audio streams from 0.")
 
@@ -125,7 +126,7 @@ class Settings(BaseModel):
 
     MUX_CONTAINER: Literal["mkv", "mp4"] = Field("mkv", description="Container of the soft-subtitled video: `mkv` (SRT tracks) or `mp4` (mov_text tracks).")
 
-    @field_validator("WHISPER_TEMPERATURE", "SUBTITLE_FORMATS", "TARGET_LANGUAGES", "GLOSSARY_PATHS", mode="before")
+    @field_validator("WHISPER_TEMPERATURE", "SUBTITLE_FORMATS", "TARGET_LANGUAGES", "GLOSSARY_PATHS", "LANGUAGE_CANDIDATES", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split_list(value)
@@ -137,7 +138,7 @@ class Settings(BaseModel):
             raise ValueError("every temperature must lie between 0 and 1")
         return value
 
-    @field_validator("TARGET_LANGUAGES")
+    @field_validator("TARGET_LANGUAGES", "LANGUAGE_CANDIDATES")
     @classmethod
     def _known_targets(cls, value: list[str]) -> list[str]:
         from cpwhisperx.languages import get_language

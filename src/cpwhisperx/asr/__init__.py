@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 class AsrBackend(Protocol):
     name: str
 
+    def detect_language(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, candidates: list[str],
+                        windows: int) -> tuple[str, float, list[tuple[str, float]]]: ...
+
     def transcribe(
         self,
         audio: np.ndarray,

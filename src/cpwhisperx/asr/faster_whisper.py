@@ -25,6 +25,21 @@ class FasterWhisperBackend:
         self.model = WhisperModel(model_path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
         self.multilingual = bool(self.model.model.is_multilingual)
 
+    def detect_language(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, candidates: list[str],
+                        windows: int) -> tuple[str, float, list[tuple[str, float]]]:
+        """The most likely language of the speech, among `candidates` when given; probabilities
+        are renormalised over the candidates."""
+        if not self.multilingual:
+            return "en", 1.0, [("en", 1.0)]
+        _, speech = _speech(audio, regions)
+        _, _, ranked = self.model.detect_language(audio=speech, language_detection_segments=windows)
+        if candidates:
+            ranked = [(code, p) for code, p in ranked if code in candidates]
+            total = sum(p for _, p in ranked) or 1.0
+            ranked = [(code, p / total) for code, p in ranked]
+        language, probability = ranked[0]
+        return language, float(probability), [(code, round(float(p), 4)) for code, p in ranked[:5]]
+
     def transcribe(
         self,
         audio: np.ndarray,
@@ -33,13 +48,7 @@ class FasterWhisperBackend:
         progress: Callable[[float], None],
     ) -> Transcript:
         duration = len(audio) / SAMPLE_RATE
-        chunks = None
-        speech = audio
-        if regions is not None:
-            # Decode only the speech, joined end to end, and map times back: what faster-whisper's
-            # own vad_filter does, but with the regions of our VAD stage.
-            chunks = [{"start": int(s * SAMPLE_RATE), "end": int(e * SAMPLE_RATE)} for s, e in regions]
-            speech = np.concatenate([audio[c["start"]:c["end"]] for c in chunks]) if chunks else np.zeros(0, np.float32)
+        chunks, speech = _speech(audio, regions)
         speech_seconds = len(speech) / SAMPLE_RATE
         common: dict[str, Any] = dict(
             language=options.language, task=options.task, beam_size=options.beam_size, best_of=options.best_of,
@@ -73,6 +82,16 @@ class FasterWhisperBackend:
         progress(duration)
         return Transcript(language=info.language, language_probability=round(float(info.language_probability), 4),
                           duration=round(duration, 3), segments=result)
+
+
+def _speech(audio: np.ndarray, regions: list[tuple[float, float]] | None) -> tuple[list[dict[str, int]] | None, np.ndarray]:
+    """Only the speech, joined end to end (what faster-whisper's own vad_filter decodes), with the
+    sample ranges that map times back."""
+    if regions is None:
+        return None, audio
+    chunks = [{"start": int(s * SAMPLE_RATE), "end": int(e * SAMPLE_RATE)} for s, e in regions]
+    speech = np.concatenate([audio[c["start"]:c["end"]] for c in chunks]) if chunks else np.zeros(0, np.float32)
+    return chunks, speech
 
 
 def _windows(chunks: list[dict[str, int]] | None, speech_seconds: float) -> list[dict[str, float]]:
