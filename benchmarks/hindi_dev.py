@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/hindi_dev.py [--limit N] [--data DIR]
 
 Three systems in one run, all with the bundled base model: bare faster-whisper with
-language="hi"; the same with a Devanagari prompt; and `cpwx transcribe -s hi`. Scoring follows the
+language="hi"; the same with a Devanagari prompt; and `cpwx transcribe -s hi` (steering prompt,
+per-segment script check and repair, normalisation; NUMBERS=words because the references spell
+numbers out). Scoring follows the
 data set's README: NFC, punctuation (danda included) and hyphens removed, whitespace collapsed,
 nukta folded; CER over the whole set.
 """
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import sys
 import tempfile
 import time
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import jiwer
@@ -69,10 +73,12 @@ def main() -> int:
         "bare, Devanagari prompt": bare(model, clips, STEERING_PROMPTS["hi"]),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        started, texts = time.perf_counter(), []
+        started, texts, repairs = time.perf_counter(), [], Counter()
         for number, clip in enumerate(clips):
-            _, job = run_transcribe(clip, Path(tmp) / str(number), "-s", "hi")
+            _, job = run_transcribe(clip, Path(tmp) / str(number), "-s", "hi", "--set", "NUMBERS=words")
             texts.append(transcript_text(job))
+            for repair in json.loads((job / "06_asr" / "script_repairs.json").read_text(encoding="utf-8")):
+                repairs[repair["method"]] += 1
         results["cpwx transcribe -s hi"] = (texts, time.perf_counter() - started)
     print(f"hindi-dev: {len(clips)} clips, {sum(float(r['duration_s']) for r in rows):.1f} s of speech")
     print(f"{'system':<26} {'CER':>7} {'Devanagari':>11} {'seconds':>8}")
@@ -80,6 +86,7 @@ def main() -> int:
         hypotheses = [normalise(t) for t in texts]
         cer = jiwer.cer(references, [h or "-" for h in hypotheses])
         print(f"{name:<26} {cer:>7.2%} {devanagari_share(texts):>11.2%} {seconds:>8.1f}")
+    print(f"pipeline script repairs: {dict(repairs) or 'none'}")
     return 0
 
 

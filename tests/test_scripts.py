@@ -40,14 +40,12 @@ def test_detection_among_candidates_then_devanagari(tmp_path) -> None:  # type: 
 
     from conftest import REPO, cpwx, job_dirs
 
-    clip = REPO.parent / "shared" / "data" / "hindi-dev" / "noa_chandigarh_2020213194146_sent_37.wav"
-    if not clip.is_file():
-        pytest.skip("the Hindi development clips are not beside the repository")
+    clip = REPO / "tests" / "data" / "hindi" / "noa_jaipur_2021418105240_sent_26.wav"
     result = cpwx("transcribe", str(clip), "--set", "LANGUAGE_CANDIDATES=hi,en", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
     data = json.loads((job / "06_asr" / "manifest.json").read_text(encoding="utf-8"))
     assert data["language"]["detected"] == "hi" and data["language"]["candidates"] == ["hi", "en"]
     assert {code for code, _ in data["language"]["ranking"]} <= {"hi", "en"}
-    assert data["script"]["expected_script"] == "Devanagari" and data["script"]["expected_share"] >= 0.9
+    assert data["script"]["expected_script"] == "Devanagari" and data["script"]["expected_share"] >= 0.99
     assert (job / "11_subtitle_generation" / f"{clip.stem}.hi.srt").is_file()

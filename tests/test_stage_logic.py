@@ -63,6 +63,14 @@ def test_loops_phrases_and_thresholds() -> None:
     assert 7 not in verdicts  # a confident "thank you" is dialogue
 
 
+def test_echo_of_the_steering_prompt_over_noise_is_dropped() -> None:
+    # what base wrote on 30 s of white noise with language=hi and the Devanagari steering prompt
+    echo = "आज की मुख्य ख़बरें प्रकार है।"
+    assert "steering prompt" in judge([seg(0, 1, 3, echo, ns=0.976, lp=-0.59)], "hi", None, T)[0]
+    assert judge([seg(0, 1, 3, echo, ns=0.02, lp=-0.3)], "hi", None, T) == {}  # a news reader's clear opening
+    assert judge([seg(0, 1, 3, "मौसम एक बार फिर बदलेगा", ns=0.9, lp=-0.9)], "hi", None, T) == {}
+
+
 def test_english_phrases_do_not_judge_hindi() -> None:
     assert judge([seg(0, 1, 2, "thank you", ns=0.5)], "hi", None, T) == {}
     assert judge([seg(0, 1, 2, "thank you", ns=0.5)], "en", None, T)

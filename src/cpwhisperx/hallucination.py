@@ -6,10 +6,12 @@ an English pattern says nothing about Hindi. A segment is never dropped merely f
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from cpwhisperx.scripts import CODE_MIXED_PROMPTS, STEERING_PROMPTS
 from cpwhisperx.transcript import Segment
 
 # Phrases that are never dialogue in a film: credits of subtitle sites, channel promotion.
@@ -34,6 +36,7 @@ SUSPECT_PHRASES: dict[str, tuple[str, ...]] = {
     "es": ("gracias", "música"),
     "pt": ("obrigado", "obrigada", "música"),
 }
+PROMPT_ECHO_SIMILARITY = 0.75
 _PUNCT = re.compile(r"[^\w\s.']", re.UNICODE)
 
 
@@ -90,6 +93,20 @@ def known_phrase(segment: Segment, language: str, weak: bool) -> str | None:
     return None
 
 
+def prompt_echo(segment: Segment, language: str, weak: bool) -> str | None:
+    """Over noise, base repeats the script steering prompt it was given (on Hindi white noise:
+    "आज की मुख्य ख़बरें प्रकार है।"). A news reader may say the same words, so only an echo with
+    weak speech evidence is dropped."""
+    if not weak:
+        return None
+    text = normalise(segment.text)
+    for prompt in filter(None, (STEERING_PROMPTS.get(language), CODE_MIXED_PROMPTS.get(language))):
+        for sentence in re.split(r"[।.]", prompt):
+            if len(text) >= 4 and difflib.SequenceMatcher(None, text, normalise(sentence)).ratio() >= PROMPT_ECHO_SIMILARITY:
+                return f"echo of the script steering prompt ('{sentence.strip()}'), with weak speech evidence"
+    return None
+
+
 def weak_evidence(segment: Segment, overlap: float | None) -> bool:
     """Signs that the decoder was not hearing a clear voice."""
     return ((segment.no_speech_prob or 0.0) >= 0.3 or (segment.avg_logprob or 0.0) < -0.8
@@ -133,7 +150,8 @@ def judge(segments: list[Segment], language: str, regions: list[tuple[float, flo
         elif run_length >= t.max_repeats:
             reason = f"repetition loop: the same text {run_length} segments in a row"
         else:
-            reason = repetition_loop(seg.text, t.max_repeats) or known_phrase(seg, language, weak_evidence(seg, overlap))
+            weak = weak_evidence(seg, overlap)
+            reason = repetition_loop(seg.text, t.max_repeats) or known_phrase(seg, language, weak) or prompt_echo(seg, language, weak)
         if reason:
             verdicts[seg.id] = reason
     return verdicts

@@ -32,7 +32,7 @@ BLOCKS: dict[str, tuple[tuple[int, int], ...]] = {
 EXPECTED_SCRIPT: dict[str, str] = {
     "hi": "Devanagari", "mr": "Devanagari", "ne": "Devanagari", "sa": "Devanagari",
     "gu": "Gujarati", "pa": "Gurmukhi", "bn": "Bengali", "as": "Bengali",
-    "ta": "Tamil", "te": "Telugu", "kn": "Kannada", "ml": "Malayalam", "si": "Sinhala",
+    "or": "Oriya", "ta": "Tamil", "te": "Telugu", "kn": "Kannada", "ml": "Malayalam", "si": "Sinhala",
     "ur": "Arabic", "sd": "Arabic", "fa": "Arabic", "ar": "Arabic", "ps": "Arabic",
     "ru": "Cyrillic", "uk": "Cyrillic", "bg": "Cyrillic", "el": "Greek", "he": "Hebrew", "yi": "Hebrew", "th": "Thai",
     "en": "Latin", "es": "Latin", "pt": "Latin", "fr": "Latin", "de": "Latin", "it": "Latin", "nl": "Latin",
@@ -46,12 +46,23 @@ STEERING_PROMPTS: dict[str, str] = {
     "gu": "આ ગુજરાતીમાં લખેલું છે.",
     "pa": "ਇਹ ਪੰਜਾਬੀ ਵਿੱਚ ਲਿਖਿਆ ਗਿਆ ਹੈ।",
     "bn": "এটি বাংলায় লেখা।",
+    "as": "এইটো অসমীয়াত লিখা হৈছে।",
+    "or": "ଏହା ଓଡ଼ିଆରେ ଲେଖାଯାଇଛି।",
     "ta": "இது தமிழில் எழுதப்பட்டது.",
     "te": "ఇది తెలుగులో వ్రాయబడింది.",
     "kn": "ಇದು ಕನ್ನಡದಲ್ಲಿ ಬರೆಯಲಾಗಿದೆ.",
     "ml": "ഇത് മലയാളത്തിൽ എഴുതിയതാണ്.",
     "ur": "یہ اردو میں لکھا گیا ہے۔",
 }
+
+# With HINGLISH_ENGLISH_WORDS=latin: the same steering, with English words left in Latin letters.
+CODE_MIXED_PROMPTS: dict[str, str] = {
+    "hi": "यह हिंदी में लिखा गया है। आज की meeting में हमने नए project और office के बारे में बात की।",
+}
+
+
+def steering_prompt(language: str, latin_words: bool = False) -> str | None:
+    return (CODE_MIXED_PROMPTS.get(language) if latin_words else None) or STEERING_PROMPTS.get(language)
 
 
 def script_of(char: str) -> str | None:

@@ -24,6 +24,7 @@ class Segment(BaseModel):
     end: float
     text: str
     words: list[Word] = Field(default_factory=list)
+    language: str | None = Field(None, description="set when the segment is in another language than the transcript")
     avg_logprob: float | None = None
     compression_ratio: float | None = None
     no_speech_prob: float | None = None

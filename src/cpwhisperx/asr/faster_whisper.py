@@ -11,6 +11,7 @@ from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import restore_speech_timestamps
 
 from cpwhisperx.asr.options import DecodeOptions
+from cpwhisperx.asr.script_tokens import tokens_outside
 from cpwhisperx.media import SAMPLE_RATE
 from cpwhisperx.transcript import Segment, Transcript, Word
 
@@ -24,6 +25,18 @@ class FasterWhisperBackend:
     def __init__(self, model_path: str, device: str, compute_type: str, cpu_threads: int) -> None:
         self.model = WhisperModel(model_path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
         self.multilingual = bool(self.model.model.is_multilingual)
+        self._suppressed: dict[frozenset[str], list[int]] = {}
+
+    def _suppress_tokens(self, allowed: frozenset[str] | None) -> list[int]:
+        """faster-whisper's default suppression (-1), plus every token outside the allowed scripts."""
+        if allowed is None:
+            return [-1]
+        if allowed not in self._suppressed:
+            vocabulary = self.model.hf_tokenizer
+            eot = vocabulary.token_to_id("<|endoftext|>")
+            pieces = [vocabulary.id_to_token(i) or "" for i in range(eot)]
+            self._suppressed[allowed] = tokens_outside(pieces, set(allowed))
+        return [-1, *self._suppressed[allowed]]
 
     def detect_language(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, candidates: list[str],
                         windows: int) -> tuple[str, float, list[tuple[str, float]]]:
@@ -56,6 +69,7 @@ class FasterWhisperBackend:
             log_prob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
             initial_prompt=options.initial_prompt, hotwords=options.hotwords, word_timestamps=options.word_timestamps,
             language_detection_segments=options.language_detection_segments,
+            suppress_tokens=self._suppress_tokens(options.allowed_scripts),
         )
         if options.batch_size > 1:
             pipeline = BatchedInferencePipeline(self.model)

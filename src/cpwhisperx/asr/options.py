@@ -24,6 +24,8 @@ class DecodeOptions:
     batch_size: int
     language_detection_segments: int
     word_timestamps: bool = True
+    # When set, tokens writing letters of any other script are suppressed (script repair).
+    allowed_scripts: frozenset[str] | None = None
 
     @classmethod
     def from_settings(cls, s: Settings, task: str = "transcribe") -> DecodeOptions:

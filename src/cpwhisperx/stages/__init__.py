@@ -52,13 +52,14 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("glossary_load", ("GLOSSARY_PATHS",), skip_rule=lambda job, s: None if s.GLOSSARY_PATHS or s.TMDB_ENABLED else "no glossary files configured and TMDB off"),
     StageSpec("source_separation", skip_rule=_always("off: vocal separation is not available in this version")),
     StageSpec("vad", ("VAD_",), skip_rule=lambda job, s: None if s.VAD_ENABLED else "off: VAD_ENABLED=false (the whole audio is transcribed)"),
-    StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE", "LANGUAGE_CANDIDATES", "GLOSSARY_ASR_BIAS", "GLOSSARY_ASR_MAX_TERMS", "GLOSSARY_CORRECT_ASR")),
+    StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE", "LANGUAGE_CANDIDATES", "GLOSSARY_ASR_BIAS", "GLOSSARY_ASR_MAX_TERMS", "GLOSSARY_CORRECT_ASR",
+                            "SCRIPT_", "HINGLISH_ENGLISH_WORDS", "LANGUAGE_PER_SEGMENT", "LANGUAGE_SWITCH_", "NUMBERS")),
     StageSpec("alignment"),
     StageSpec("lyrics_detection", ("LYRICS_MUSIC_THRESHOLD", "LYRICS_MIN_MUSIC_SHARE", "LYRICS_REPEAT_MIN_WORDS"), skip_rule=_unless_workflow("subtitle")),
     StageSpec("hallucination_removal", ("HALLUCINATION_",), skip_rule=lambda job, s: None if s.HALLUCINATION_ENABLED else "off: HALLUCINATION_ENABLED=false"),
-    StageSpec("translation", ("TRANSLATION_", "TARGET_LANGUAGES", "CACHE_ENABLED"),
+    StageSpec("translation", ("TRANSLATION_", "TARGET_LANGUAGES", "CACHE_ENABLED", "NUMBERS"),
               skip_rule=lambda job, s: None if s.TARGET_LANGUAGES and job.record.workflow in ("translate", "subtitle") else "no target languages"),
-    StageSpec("subtitle_generation", ("SUBTITLE_", "LYRICS_MODE", "TARGET_LANGUAGES")),
+    StageSpec("subtitle_generation", ("SUBTITLE_", "LYRICS_MODE", "TARGET_LANGUAGES", "HINDI_OUTPUT_SCRIPT")),
     StageSpec("mux", ("MUX_", "TARGET_LANGUAGES"), skip_rule=_unless_workflow("subtitle")),
 )
 

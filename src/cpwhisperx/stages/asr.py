@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
+
+import numpy as np
 
 from cpwhisperx import asr
 from cpwhisperx.asr.options import DecodeOptions
-from cpwhisperx.media import read_wav
+from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments, shift_words
+from cpwhisperx.media import SAMPLE_RATE, read_wav
 from cpwhisperx.glossary import asr_prompt, correct_transcript
 from cpwhisperx.models import resolve
 from cpwhisperx.progress import ProgressReporter
-from cpwhisperx.scripts import STEERING_PROMPTS, script_report
+from cpwhisperx.scripts import script_report, steering_prompt
 from cpwhisperx.stageio import StageIO
 from cpwhisperx.stages.glossary_load import load_glossary
 from cpwhisperx.stages.vad import load_regions
-from cpwhisperx.transcript import Transcript
+from cpwhisperx.textnorm import normalise_transcript
+from cpwhisperx.transcript import Segment, Transcript
 
 TRANSCRIPT_FILE = "transcript.json"
+SPAN_MARGIN = 0.1
+MIN_SWITCH_SECONDS = 1.0
+# Language identification window for code-switched speech: long enough for base to tell Hindi from
+# English, short enough to find a switch inside one speech region.
+SWITCH_WINDOW_SECONDS = 4.0
 
 
 def run(io: StageIO) -> None:
@@ -39,7 +49,8 @@ def run(io: StageIO) -> None:
                        "model": {"name": model.name, "path": str(model.path), "source": model.source},
                        "batched": options.batch_size > 1}
     io.log.info("backend %s on %s (%s), model %s from %s", selection.backend, selection.device, selection.compute_type, model.name, model.source)
-    duration = len(audio) / 16000
+    duration = len(audio) / SAMPLE_RATE
+    latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
     language_info: dict[str, object] = {"requested": s.SOURCE_LANGUAGE, "candidates": s.LANGUAGE_CANDIDATES}
     if regions == []:
         io.warn("no speech to transcribe: the transcript is empty")
@@ -55,18 +66,25 @@ def run(io: StageIO) -> None:
             language_info.update({"detected": language, "probability": round(probability, 4), "ranking": ranked})
             io.log.info("detected language %s (probability %.2f%s)", language, probability,
                         f" among {','.join(s.LANGUAGE_CANDIDATES)}" if s.LANGUAGE_CANDIDATES else "")
-        if s.WHISPER_SCRIPT_PROMPT and not options.initial_prompt and options.language in STEERING_PROMPTS:
-            options = replace(options, initial_prompt=STEERING_PROMPTS[options.language])
-            io.log.info("script steering prompt for %s: %s", options.language, options.initial_prompt)
+        prompt = steering_prompt(options.language, latin_words) if s.WHISPER_SCRIPT_PROMPT else None
+        if prompt and not options.initial_prompt:
+            options = replace(options, initial_prompt=prompt)
+            io.log.info("script steering prompt for %s: %s", options.language, prompt)
         if options.batch_size > 1:
             io.log.info("batched decoding (batch size %d): one temperature, no conditioning on previous text", options.batch_size)
         started = time.perf_counter()
         with ProgressReporter("transcribing", duration, io.log) as bar:
-            transcript = backend.transcribe(audio, regions, options, bar.update)
+            if s.LANGUAGE_PER_SEGMENT:
+                transcript = _transcribe_by_language(io, backend, audio, regions, options, bar.update)
+            else:
+                transcript = backend.transcribe(audio, regions, options, bar.update)
+        if s.SCRIPT_CHECK:
+            transcript = _repair_scripts(io, backend, audio, transcript, options)
         if "probability" in language_info:
             transcript = transcript.model_copy(update={"language_probability": language_info["probability"]})
         wall = time.perf_counter() - started
         io.metrics.update({"transcribe_seconds": round(wall, 3), "real_time_factor": round(wall / duration, 4) if duration else None})
+    transcript = normalise_transcript(transcript, s.NUMBERS)
     language_info.update({"used": transcript.language, "probability": transcript.language_probability})
     io.extra["language"] = language_info
     if glossary.terms and s.GLOSSARY_CORRECT_ASR:
@@ -75,7 +93,111 @@ def run(io: StageIO) -> None:
         io.metrics["glossary_corrections"] = len(corrections)
         for c in corrections:
             io.log.info("glossary: '%s' → '%s' (%s match) in segment %d at %.2f s", c.found, c.term, c.kind, c.segment, c.start)
-    io.extra["script"] = script_report(transcript.text, transcript.language)
+    io.extra["script"] = _script_reports(transcript)
     io.write_text(TRANSCRIPT_FILE, transcript.to_json(), "transcript", language=transcript.language)
     io.metrics.update({"audio_seconds": round(duration, 3), "segments": len(transcript.segments),
                        "words": sum(len(seg.words) for seg in transcript.segments)})
+
+
+def _decode_span(backend: asr.AsrBackend, audio: np.ndarray, segment: Segment, options: DecodeOptions) -> Segment | None:
+    """One segment decoded again on its own audio (with a little margin), as one segment."""
+    start = max(0.0, segment.start - SPAN_MARGIN)
+    end = min(len(audio) / SAMPLE_RATE, segment.end + SPAN_MARGIN)
+    result = backend.transcribe(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)], None, options, lambda _: None)
+    parts = [part for part in result.segments if part.text.strip()]
+    if not parts:
+        return None
+    return segment.model_copy(update={
+        "text": " ".join(part.text.strip() for part in parts),
+        "words": shift_words([w for part in parts for w in part.words], start),
+        "avg_logprob": round(sum(p.avg_logprob or 0.0 for p in parts) / len(parts), 4),
+        "compression_ratio": max(p.compression_ratio or 0.0 for p in parts),
+        "no_speech_prob": min(p.no_speech_prob or 0.0 for p in parts),
+        "temperature": max(p.temperature or 0.0 for p in parts),
+    })
+
+
+def _span_options(options: DecodeOptions, language: str, latin_words: bool, allowed: frozenset[str] | None) -> DecodeOptions:
+    return replace(options, language=language, initial_prompt=steering_prompt(language, latin_words) or options.initial_prompt,
+                   allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False)
+
+
+def _transcribe_by_language(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, regions: list[tuple[float, float]] | None,
+                            options: DecodeOptions, progress: Callable[[float], None]) -> Transcript:
+    """Code-switched speech: the language of every speech region is identified (among the
+    candidates), and runs of regions in one language are decoded in it, with its own prompt."""
+    s = io.settings
+    main = options.language or "en"
+    duration = len(audio) / SAMPLE_RATE
+    spans = regions if regions is not None else [(t, min(t + 30.0, duration)) for t in np.arange(0.0, duration, 30.0).tolist()]
+    runs: list[tuple[str, list[tuple[float, float]]]] = []
+    detections = []
+    for start, end in _pieces(spans, SWITCH_WINDOW_SECONDS):
+        language = runs[-1][0] if runs else main
+        if end - start >= MIN_SWITCH_SECONDS:
+            found, probability, _ = backend.detect_language(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)], None,
+                                                          s.LANGUAGE_CANDIDATES, 1)
+            language = found if probability >= s.LANGUAGE_SWITCH_MIN_PROBABILITY else main
+            detections.append({"start": round(start, 3), "end": round(end, 3), "language": found, "probability": round(probability, 4)})
+        if runs and runs[-1][0] == language:
+            runs[-1][1].append((start, end))
+        else:
+            runs.append((language, [(start, end)]))
+    latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
+    segments: list[Segment] = []
+    for language, run_regions in runs:
+        prompt = steering_prompt(language, latin_words) if s.WHISPER_SCRIPT_PROMPT and not s.WHISPER_INITIAL_PROMPT else options.initial_prompt
+        part = backend.transcribe(audio, run_regions, replace(options, language=language, initial_prompt=prompt),
+                                  lambda t, last=run_regions[-1][1]: progress(min(t, last)))
+        segments.extend(seg.model_copy(update={"language": None if language == main else language}) for seg in part.segments)
+        if language != main:
+            io.log.info("%s speech from %.2f s to %.2f s", language, run_regions[0][0], run_regions[-1][1])
+    progress(duration)
+    io.extra["language_runs"] = [{"language": language, "start": r[0][0], "end": r[-1][1]} for language, r in runs]
+    io.extra["region_languages"] = detections
+    io.metrics["code_switched_segments"] = sum(seg.language is not None for seg in segments)
+    ordered = sorted(segments, key=lambda seg: seg.start)
+    return Transcript(language=main, duration=round(duration, 3),
+                      segments=[seg.model_copy(update={"id": number}) for number, seg in enumerate(ordered)])
+
+
+def _pieces(spans: list[tuple[float, float]], length: float) -> list[tuple[float, float]]:
+    """Speech regions cut into pieces of about `length` seconds, so a switch of language inside one
+    region is found; a short remainder joins the piece before it."""
+    pieces = []
+    for start, end in spans:
+        count = max(1, round((end - start) / length))
+        step = (end - start) / count
+        pieces.extend((start + i * step, end if i == count - 1 else start + (i + 1) * step) for i in range(count))
+    return pieces
+
+
+def _repair_scripts(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, transcript: Transcript, options: DecodeOptions) -> Transcript:
+    s = io.settings
+    latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
+
+    def policy_for(language: str) -> ScriptPolicy | None:
+        return ScriptPolicy.for_language(language, s.SCRIPT_MIN_SHARE, latin_words)
+
+    def redecode(segment: Segment, language: str, policy: ScriptPolicy) -> Segment | None:
+        return _decode_span(backend, audio, segment, _span_options(options, language, latin_words, policy.allowed))
+
+    transcript, repairs = repair_segments(transcript, policy_for, redecode if s.SCRIPT_REDECODE else None)
+    for repair in repairs:
+        io.log.info("script repair (%s) of segment %s at %.2f s: %r → %r", repair["method"], repair["segment"], repair["start"],
+                    repair["before"], repair["after"])
+    io.write_json("script_repairs.json", repairs, "script_repairs")
+    io.metrics["script_repairs"] = len(repairs)
+    io.metrics["script_repairs_by_method"] = {m: sum(r["method"] == m for r in repairs) for m in ("redecode", "transliterate")}
+    return transcript
+
+
+def _script_reports(transcript: Transcript) -> dict[str, object]:
+    """The transcript's script report, with one per language when segments are in several."""
+    by_language: dict[str, list[str]] = {}
+    for segment in transcript.segments:
+        by_language.setdefault(segment.language or transcript.language, []).append(segment.text)
+    report = script_report(transcript.text, transcript.language) if len(by_language) <= 1 else \
+        script_report("\n".join(by_language.get(transcript.language, [])), transcript.language)
+    report["by_language"] = {language: script_report("\n".join(texts), language) for language, texts in by_language.items()}
+    return report

@@ -8,6 +8,7 @@ from cpwhisperx.layout import Cue, LayoutRules, layout
 from cpwhisperx.stageio import StageIO
 from cpwhisperx.subtitles import plain_text, write_subtitles
 from cpwhisperx.transcript import Transcript
+from cpwhisperx.transliteration import romanise
 
 
 def rules_from(s: Settings) -> LayoutRules:
@@ -24,6 +25,16 @@ def apply_lyrics_mode(transcript: Transcript, mode: str) -> Transcript:
     else:
         kept = [seg.model_copy(update={"flags": {k: v for k, v in seg.flags.items() if k != "lyrics"}}) for seg in transcript.segments]
     return transcript.model_copy(update={"segments": kept})
+
+
+def in_output_script(transcript: Transcript, s: Settings) -> Transcript:
+    """Hindi in Latin letters when HINDI_OUTPUT_SCRIPT=latin; the transcript itself stays in Devanagari."""
+    if transcript.language != "hi" or s.HINDI_OUTPUT_SCRIPT != "latin":
+        return transcript
+    segments = [seg.model_copy(update={"text": romanise(seg.text, "hi"),
+                                       "words": [w.model_copy(update={"text": romanise(w.text, "hi")}) for w in seg.words]})
+                for seg in transcript.segments]
+    return transcript.model_copy(update={"segments": segments})
 
 
 def facts(cues: list[Cue]) -> list[CueFacts]:
@@ -50,7 +61,7 @@ def run(io: StageIO) -> None:
         if target != source.language and io.has_input("translation", output_name(target)):
             transcripts.append(Transcript.load(io.input("translation", output_name(target), "transcript")))
     compliance, late, lyric = {}, {}, {}
-    for transcript in transcripts:
+    for transcript in (in_output_script(t, s) for t in transcripts):
         lang, stem = transcript.language, io.job.stem
         rules = rules_from(s)
         io.write_text(f"{stem}.{lang}.json", transcript.to_json(), "transcript", language=lang, deliverable=True)

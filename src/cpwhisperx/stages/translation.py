@@ -12,6 +12,7 @@ from cpwhisperx.cache import ResultCache, default_cache_dir
 from cpwhisperx.media import read_wav
 from cpwhisperx.models import resolve
 from cpwhisperx.stageio import StageIO
+from cpwhisperx.textnorm import normalise_transcript
 from cpwhisperx.stages.glossary_load import load_glossary
 from cpwhisperx.stages.subtitle_generation import output_name, source_transcript
 from cpwhisperx.stages.vad import load_regions
@@ -36,6 +37,7 @@ def run(io: StageIO) -> None:
             translated, details = _whisper_translate(io, source)
         else:
             translated, details = translate_transcript(source, target, engine_name, lambda: load_engine(engine_name, s), glossary, cache)
+        translated = normalise_transcript(translated, s.NUMBERS)
         details["seconds"] = round(time.perf_counter() - started, 3)
         io.write_text(output_name(target), translated.to_json(), "transcript", language=target)
         report[target] = details

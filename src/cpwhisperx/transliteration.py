@@ -1,0 +1,126 @@
+"""Script conversion through aksharamukha: repairing text written in the wrong script, and the
+casual romanisation Hinglish readers use.
+
+Conversion works word by word, so only the words in a foreign script change and the spacing, the
+punctuation and the words already in the right script stay as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+import regex
+
+from cpwhisperx.scripts import EXPECTED_SCRIPT, script_of
+
+log = logging.getLogger("cpwhisperx.transliteration")
+
+# aksharamukha's name for the script a language is written in, where it differs from ours.
+_LANGUAGE_SCRIPT = {"as": "Assamese", "ur": "Urdu", "sd": "Urdu", "ks": "Urdu"}
+_AKSHARAMUKHA = {"Devanagari": "Devanagari", "Bengali": "Bengali", "Gurmukhi": "Gurmukhi", "Gujarati": "Gujarati",
+                 "Oriya": "Oriya", "Tamil": "Tamil", "Telugu": "Telugu", "Kannada": "Kannada",
+                 "Malayalam": "Malayalam", "Sinhala": "Sinhala", "Arabic": "Urdu"}
+# Unvocalised Urdu is ambiguous letter by letter (و is v, o or u); the commonest Hindustani words
+# are spelt out here, the rest go through aksharamukha's rules.
+_HINDUSTANI_WORDS = {
+    "یہ": "यह", "وہ": "वह", "ہے": "है", "ہیں": "हैं", "میں": "में", "کی": "की", "کے": "के", "کا": "का",
+    "کو": "को", "سے": "से", "نے": "ने", "اور": "और", "نہیں": "नहीं", "تھا": "था", "تھی": "थी", "تھے": "थे",
+    "کہ": "कि", "پر": "पर", "بھی": "भी", "کیا": "किया", "گیا": "गया", "گئی": "गई", "گئے": "गए", "ہو": "हो",
+    "رہا": "रहा", "رہی": "रही", "رہے": "रहे", "کر": "कर", "لیے": "लिए", "لئے": "लिए", "ایک": "एक",
+    "آج": "आज", "اس": "इस", "ان": "इन", "جو": "जो", "تو": "तो", "ہی": "ही", "کیونکہ": "क्योंकि",
+    "لیکن": "लेकिन", "ساتھ": "साथ", "بعد": "बाद", "کہا": "कहा", "اپنے": "अपने", "اپنی": "अपनी",
+    "ہم": "हम", "آپ": "आप", "تم": "तुम", "مجھے": "मुझे", "ہوں": "हूँ", "کچھ": "कुछ", "سب": "सब",
+}
+_URDU_PUNCTUATION = str.maketrans({"۔": "।", "،": ",", "؟": "?", "؛": ";"})
+# Casual Hinglish spellings of words a rule-based romanisation gets stiff.
+_HINGLISH_WORDS = {"में": "mein", "हैं": "hain", "नहीं": "nahin", "मैं": "main", "हूँ": "hoon", "हूं": "hoon", "क्यों": "kyon"}
+_ANNOTATIONS = str.maketrans("", "", "_ˀʼ¹²³⁴")
+# Unvocalised Urdu leaves a final ی as य; after a consonant it is the long ī.
+_FINAL_YA_AFTER_CONSONANT = regex.compile(r"(?<=[\u0915-\u0939]\u093c?)य(?=ं?[^\p{L}\p{M}]*$)")
+_WORD = regex.compile(r"\S+")
+_AFFIXES = regex.compile(r"([^\p{L}\p{M}]*)(.*?)([^\p{L}\p{M}]*)")
+
+
+def _dominant_script(word: str) -> str | None:
+    scripts = Counter(script_of(ch) for ch in word if unicodedata.category(ch).startswith("L"))
+    scripts.pop(None, None)
+    return scripts.most_common(1)[0][0] if scripts else None
+
+
+@lru_cache(maxsize=4096)
+def _convert(source: str, target: str, text: str, pre: tuple[str, ...] = (), post: tuple[str, ...] = ()) -> str:
+    from aksharamukha import transliterate
+
+    out = transliterate.process(source, target, text, nativize=True, pre_options=list(pre), post_options=list(post))
+    # aksharamukha's marks for sounds the target script lacks (Tamil's superscript numbers, hamza
+    # placeholders) are noise in a transcript.
+    return out.translate(_ANNOTATIONS)
+
+
+def target_script_name(language: str) -> str | None:
+    return _LANGUAGE_SCRIPT.get(language) or _AKSHARAMUKHA.get(EXPECTED_SCRIPT.get(language, ""))
+
+
+def _word_to_devanagari(word: str, script: str) -> str:
+    if script == "Arabic":
+        bare = word.translate(_URDU_PUNCTUATION)
+        core = bare.strip("।,?;!\"'()")
+        if core in _HINDUSTANI_WORDS:
+            return bare.replace(core, _HINDUSTANI_WORDS[core])
+        return _FINAL_YA_AFTER_CONSONANT.sub("ी", _convert("Urdu", "Devanagari", bare, ("UrduShortNotShown",)))
+    if script == "Latin":
+        # Velthuis reads casual romanisation best (aa, ii, sh, kh); a final virama is the silent schwa.
+        out = _convert("Velthuis", "Devanagari", word.lower().replace("c", "k").replace("kh", "kh").replace("w", "v"))
+        return regex.sub(r"्(?=\P{L}*$)", "", out)
+    return _convert(_AKSHARAMUKHA[script], "Devanagari", word)
+
+
+def to_expected_script(text: str, language: str, keep: frozenset[str] = frozenset()) -> str:
+    """Rewrites every word written in another script into the language's own script; words in the
+    scripts of `keep` (e.g. Latin for English words in Hinglish) stay."""
+    target = target_script_name(language)
+    expected = EXPECTED_SCRIPT.get(language)
+    if target is None or expected is None:
+        return text
+
+    def convert(match: regex.Match[str]) -> str:
+        word = match.group()
+        script = _dominant_script(word)
+        if script is None or script == expected or script in keep:
+            return word
+        if script not in _AKSHARAMUKHA and script != "Latin":
+            log.debug("no conversion from %s for %r", script, word)
+            return word
+        devanagari = word if script == "Devanagari" else _word_to_devanagari(word, script)
+        if target == "Devanagari":
+            return devanagari
+        return _convert("Devanagari", target, devanagari, post=("UrduRemoveShortVowels",) if target == "Urdu" else ())
+
+    return unicodedata.normalize("NFC", _WORD.sub(convert, unicodedata.normalize("NFC", text)))
+
+
+def romanise(text: str, language: str) -> str:
+    """Casual romanisation (नमस्ते → namaste): schwa deletion for Hindi, no diacritics."""
+    source = target_script_name(language)
+    expected = EXPECTED_SCRIPT.get(language)
+    if source is None or expected is None or expected == "Latin":
+        return text
+    pre = ("RemoveSchwaHindi",) if language == "hi" else ()
+
+    def convert(match: regex.Match[str]) -> str:
+        word = match.group()
+        if _dominant_script(word) != expected:
+            return word
+        lead, core, trail = _AFFIXES.fullmatch(word).groups()  # type: ignore[union-attr]
+        trail = trail.replace("।", ".").replace("॥", ".")
+        if language == "hi" and core in _HINGLISH_WORDS:
+            return lead + _HINGLISH_WORDS[core] + trail
+        # A final nasal mark is an n to Hinglish readers (हैं → hain), not aksharamukha's m.
+        nasal = core[-1:] in ("ं", "ँ")
+        roman = _convert(source, "RomanColloquial", core[:-1] if nasal else core, pre)
+        return lead + roman + ("n" if nasal else "") + trail
+
+    return _WORD.sub(convert, unicodedata.normalize("NFC", text))
