@@ -20,7 +20,7 @@ from cpwhisperx.translate import choose_engine, parse_routes
 from cpwhisperx.translate.apertium import ApertiumEngine
 from cpwhisperx.translate.text import translate_transcript
 
-HINDI_DEV = REPO.parent / "shared" / "data" / "hindi-dev"
+HINDI_CLIPS = REPO / "tests" / "data" / "hindi"
 
 
 class CountingApertium(ApertiumEngine):
@@ -64,9 +64,7 @@ def test_translate_sample_film(sample_film: Path, tmp_path: Path, target: str, e
 
 
 def test_whisper_translates_hindi_speech(tmp_path: Path) -> None:
-    if not HINDI_DEV.is_dir():
-        pytest.skip("the Hindi development clips are not beside the repository")
-    clip = HINDI_DEV / "noa_bhopal_20193420147_sent_22.wav"
+    clip = HINDI_CLIPS / "noa_bhopal_20193420147_sent_22.wav"
     result = cpwx("translate", str(clip), "-t", "en", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
