@@ -26,6 +26,8 @@ from pathlib import Path
 import jiwer
 from common import run_transcribe, transcript_text
 
+from cpwhisperx.compliance import CueFacts, facts_from_file, measure
+from cpwhisperx.layout import LayoutRules
 from cpwhisperx.models import resolve
 from cpwhisperx.scripts import STEERING_PROMPTS, letter_scripts
 
@@ -68,18 +70,19 @@ def main() -> int:
     clips = [args.data / row["file"] for row in rows]
     references = [normalise(row["reference_text"]) for row in rows]
     model = resolve("base").path
-    results: dict[str, tuple[list[str], float]] = {
-        "bare, language=hi": bare(model, clips, None),
-        "bare, Devanagari prompt": bare(model, clips, STEERING_PROMPTS["hi"]),
-    }
+    results: dict[str, tuple[list[str], float]] = {}
+    repairs: Counter[str] = Counter()
+    cues: list[CueFacts] = []
     with tempfile.TemporaryDirectory() as tmp:
-        started, texts, repairs = time.perf_counter(), [], Counter()
+        started, texts = time.perf_counter(), []
         for number, clip in enumerate(clips):
             _, job = run_transcribe(clip, Path(tmp) / str(number), "-s", "hi", "--set", "NUMBERS=words")
             texts.append(transcript_text(job))
-            for repair in json.loads((job / "06_asr" / "script_repairs.json").read_text(encoding="utf-8")):
-                repairs[repair["method"]] += 1
+            repairs.update(r["method"] for r in json.loads((job / "06_asr" / "script_repairs.json").read_text(encoding="utf-8")))
+            cues.extend(facts_from_file(job / "11_subtitle_generation" / f"{clip.stem}.hi.srt"))
         results["cpwx transcribe -s hi"] = (texts, time.perf_counter() - started)
+    results["bare, language=hi"] = bare(model, clips, None)
+    results["bare, Devanagari prompt"] = bare(model, clips, STEERING_PROMPTS["hi"])
     print(f"hindi-dev: {len(clips)} clips, {sum(float(r['duration_s']) for r in rows):.1f} s of speech")
     print(f"{'system':<26} {'CER':>7} {'Devanagari':>11} {'seconds':>8}")
     for name, (texts, seconds) in results.items():
@@ -87,6 +90,9 @@ def main() -> int:
         cer = jiwer.cer(references, [h or "-" for h in hypotheses])
         print(f"{name:<26} {cer:>7.2%} {devanagari_share(texts):>11.2%} {seconds:>8.1f}")
     print(f"pipeline script repairs: {dict(repairs) or 'none'}")
+    report = measure(cues, LayoutRules())
+    print(f"pipeline Hindi subtitles (re-read SRT, grapheme counts): {report['cues']} cues, "
+          + ", ".join(f"{limit} {share:.0%}" for limit, share in report["within"].items()))
     return 0
 
 

@@ -72,6 +72,15 @@ def test_redecode_is_preferred_and_checked() -> None:
     assert expected_share(repaired.segments[0].text, "hi") == 1.0
 
 
+def test_stray_letters_are_transliterated_without_decoding_again() -> None:
+    text = "पर प्र बóleच के चोनी दोने कि बादल जाने कि सबबारे है और मौसम एक बार फिर बदलेगा"  # base on Hindi news
+    calls = []
+    repaired, repairs = repair(text, "hi", lambda seg, lang, policy: calls.append(seg))
+    assert calls == [] and repairs[0]["method"] == "transliterate"
+    assert 0.9 <= repairs[0]["share_before"] < 1.0 and repairs[0]["share_after"] == 1.0
+    assert "बओलेच" in repaired.segments[0].text
+
+
 def test_policy_allows_english_words_only_as_a_minority() -> None:
     hinglish = ScriptPolicy.for_language("hi", 0.9, latin_words=True)
     strict = ScriptPolicy.for_language("hi", 0.9, latin_words=False)

@@ -41,6 +41,9 @@ _ANNOTATIONS = str.maketrans("", "", "_ˀʼ¹²³⁴")
 # Unvocalised Urdu leaves a final ی as य; after a consonant it is the long ī.
 _FINAL_YA_AFTER_CONSONANT = regex.compile(r"(?<=[\u0915-\u0939]\u093c?)य(?=ं?[^\p{L}\p{M}]*$)")
 _WORD = regex.compile(r"\S+")
+# A run of letters (with their marks) in one script; Arabic runs take their own punctuation (۔ ، ؟).
+_SCRIPT_RUN = regex.compile(r"\p{Latin}+|\p{Arabic}+|\p{Devanagari}+|\p{Bengali}+|\p{Gurmukhi}+|\p{Gujarati}+|"
+                            r"\p{Oriya}+|\p{Tamil}+|\p{Telugu}+|\p{Kannada}+|\p{Malayalam}+|\p{Sinhala}+")
 _AFFIXES = regex.compile(r"([^\p{L}\p{M}]*)(.*?)([^\p{L}\p{M}]*)")
 
 
@@ -79,27 +82,27 @@ def _word_to_devanagari(word: str, script: str) -> str:
 
 
 def to_expected_script(text: str, language: str, keep: frozenset[str] = frozenset()) -> str:
-    """Rewrites every word written in another script into the language's own script; words in the
-    scripts of `keep` (e.g. Latin for English words in Hinglish) stay."""
+    """Rewrites every run of letters in another script into the language's own script, whether it
+    is a whole word or a few letters inside one (बóleच); runs in the scripts of `keep` (e.g. Latin for
+    English words in Hinglish) stay."""
     target = target_script_name(language)
     expected = EXPECTED_SCRIPT.get(language)
     if target is None or expected is None:
         return text
 
     def convert(match: regex.Match[str]) -> str:
-        word = match.group()
-        script = _dominant_script(word)
+        run = match.group()
+        script = _dominant_script(run)
         if script is None or script == expected or script in keep:
-            return word
-        if script not in _AKSHARAMUKHA and script != "Latin":
-            log.debug("no conversion from %s for %r", script, word)
-            return word
-        devanagari = word if script == "Devanagari" else _word_to_devanagari(word, script)
+            return run
+        if script == "Latin":
+            run = "".join(ch for ch in unicodedata.normalize("NFKD", run) if not unicodedata.combining(ch))
+        devanagari = run if script == "Devanagari" else _word_to_devanagari(run, script)
         if target == "Devanagari":
             return devanagari
         return _convert("Devanagari", target, devanagari, post=("UrduRemoveShortVowels",) if target == "Urdu" else ())
 
-    return unicodedata.normalize("NFC", _WORD.sub(convert, unicodedata.normalize("NFC", text)))
+    return unicodedata.normalize("NFC", _SCRIPT_RUN.sub(convert, unicodedata.normalize("NFC", text)))
 
 
 def romanise(text: str, language: str) -> str:

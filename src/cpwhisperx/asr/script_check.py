@@ -1,8 +1,9 @@
 """Per-segment script check and repair.
 
 A segment whose letters are not mostly in its language's script is decoded again with only that
-script's tokens allowed; what still fails (or cannot be decoded again) is transliterated. Every
-repair is returned for the manifest.
+script's tokens allowed; what still fails (or cannot be decoded again) is transliterated, and so
+are stray letters of another script in a segment that is otherwise right. Every repair is returned
+for the manifest.
 """
 
 from __future__ import annotations
@@ -69,14 +70,18 @@ def repair_segments(
     for segment in transcript.segments:
         language = segment.language or transcript.language
         policy = policy_for(language)
-        if policy is None or not policy.needs_repair(segment.text):
+        share = policy.share(segment.text) if policy else None
+        if policy is None or share is None or share >= 1.0:
             segments.append(segment)
             continue
         record: dict[str, object] = {"segment": segment.id, "start": segment.start, "end": segment.end, "language": language,
-                                     "before": segment.text, "share_before": _rounded(policy.share(segment.text))}
-        repaired = redecode(segment, language, policy) if redecode else None
+                                     "before": segment.text, "share_before": _rounded(share)}
+        # Mostly right: only the stray letters are transliterated; mostly wrong: decoded again first.
+        repaired = redecode(segment, language, policy) if redecode and policy.needs_repair(segment.text) else None
         if repaired is not None and repaired.text.strip() and not policy.needs_repair(repaired.text):
             record["method"] = "redecode"
+            if (policy.share(repaired.text) or 1.0) < 1.0:
+                repaired = transliterate_segment(repaired, language, policy)
         else:
             record["method"] = "transliterate"
             if repaired is not None and repaired.text.strip():
