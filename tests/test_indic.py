@@ -8,7 +8,7 @@ import pytest
 
 from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments
 from cpwhisperx.asr.script_tokens import scripts_written
-from cpwhisperx.scripts import EXPECTED_SCRIPT, STEERING_PROMPTS, expected_share, letter_scripts
+from cpwhisperx.scripts import EXPECTED_SCRIPT, STEERING_PROMPTS, expected_share, letter_scripts, steering_prompt
 from cpwhisperx.textnorm import normalise
 from cpwhisperx.transcript import Segment, Transcript, Word
 from cpwhisperx.transliteration import romanise, to_expected_script
@@ -90,6 +90,13 @@ def test_policy_allows_english_words_only_as_a_minority() -> None:
     assert hinglish.needs_repair(LATIN_TEXT)  # romanised Hindi is not English words
     assert to_expected_script(mixed, "hi", hinglish.kept) == mixed
     assert "Latin" not in letter_scripts(to_expected_script(mixed, "hi"))
+
+
+def test_code_mixed_prompt_keeps_english_in_latin() -> None:
+    mixed, native = steering_prompt("hi", latin_words=True), steering_prompt("hi")
+    assert mixed and native and "Latin" in letter_scripts(mixed) and "Latin" not in letter_scripts(native)
+    hinglish = ScriptPolicy.for_language("hi", 0.9, latin_words=True)
+    assert hinglish is not None and hinglish.share(mixed) == 1.0 and hinglish.allowed == {"Devanagari", "Latin"}
 
 
 def test_languages_without_a_policy_are_not_checked() -> None:
