@@ -62,14 +62,35 @@ def test_urdu_to_devanagari_reads_as_hindi() -> None:
     assert to_expected_script("بھارتی فوج", "hi").startswith("भारती ")
 
 
-def test_redecode_is_preferred_and_checked() -> None:
+def test_latin_is_decoded_again_and_the_new_decode_checked() -> None:
+    """Latin letters may be an English translation, not the words said: decoded again first."""
     good = lambda seg, lang, policy: seg.model_copy(update={"text": DEVANAGARI_TEXT})  # noqa: E731
-    repaired, repairs = repair(URDU_TEXT, "hi", good)
+    repaired, repairs = repair(LATIN_TEXT, "hi", good)
     assert repairs[0]["method"] == "redecode" and repaired.segments[0].text == DEVANAGARI_TEXT
-    still_wrong = lambda seg, lang, policy: seg.model_copy(update={"text": LATIN_TEXT})  # noqa: E731
-    repaired, repairs = repair(URDU_TEXT, "hi", still_wrong)
-    assert repairs[0]["method"] == "transliterate" and repairs[0]["redecoded"] == LATIN_TEXT
+    in_urdu = lambda seg, lang, policy: seg.model_copy(update={"text": URDU_TEXT})  # noqa: E731
+    repaired, repairs = repair(LATIN_TEXT, "hi", in_urdu)
+    assert repairs[0]["method"] == "redecode" and repaired.segments[0].text.startswith("यह ख़बर आज की है")
+    still_wrong = lambda seg, lang, policy: seg.model_copy(update={"text": "this news is of today"})  # noqa: E731
+    repaired, repairs = repair(LATIN_TEXT, "hi", still_wrong)
+    assert repairs[0]["method"] == "transliterate" and repairs[0]["redecoded"] == "this news is of today"
     assert expected_share(repaired.segments[0].text, "hi") == 1.0
+
+
+@pytest.mark.parametrize(("wrong", "language"), [(URDU_TEXT, "hi"), (DEVANAGARI_TEXT, "ur"), ("ਇਹ ਖ਼ਬਰ ਅੱਜ ਦੀ ਹੈ", "hi"), (DEVANAGARI_TEXT, "gu")])
+def test_faithful_scripts_are_converted_without_decoding_again(wrong: str, language: str) -> None:
+    calls = []
+    repaired, repairs = repair(wrong, language, lambda seg, lang, policy: calls.append(seg))
+    assert calls == [] and repairs[0]["method"] == "transliterate"
+    assert expected_share(repaired.segments[0].text, language) == 1.0
+
+
+def test_unvocalised_urdu_reads_as_hindi_words() -> None:
+    """Urdu leaves short vowels unwritten; the Hindi lexicon and the vowel-letter rules put them back."""
+    assert to_expected_script("اس کے بعد موسم ایک بار پھر بدلے گا اور بادل چھانے کی سمبھاونا ہے۔", "hi") == \
+        "इस के बाद मौसम एक बार फिर बदले गा और बादल छाने की सम्भावना है।"
+    assert to_expected_script("کسانوں اور مزدوروں کی کوشش", "hi") == "किसानों और मज़दूरों की कोशिश"
+    # not in the lexicon: the vowel letters still read as vowels (و → ो, ی → ी, ں → ं)
+    assert to_expected_script("کوتستانوں", "hi") == "कोतसतानों"
 
 
 def test_stray_letters_are_transliterated_without_decoding_again() -> None:

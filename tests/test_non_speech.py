@@ -29,6 +29,9 @@ def cue_count(job: Path) -> int:
         ("chords.wav", CHORDS, []),
         # Without VAD, Whisper decodes the music itself and invents text; none of it may become a cue.
         ("chords_no_vad.wav", CHORDS, ["--set", "VAD_ENABLED=false"]),
+        # Hindi: what base invents on noise and music when told the speech is Hindi.
+        ("noise_hi_no_vad.wav", "anoisesrc=r=16000:c=pink:a=0.1", ["-s", "hi", "--set", "VAD_ENABLED=false"]),
+        ("chords_hi_no_vad.wav", CHORDS, ["-s", "hi", "--set", "VAD_ENABLED=false"]),
     ],
 )
 def test_no_speech_no_cues(name: str, source: str, settings: list[str], make_media: Callable[..., Path], tmp_path: Path) -> None:

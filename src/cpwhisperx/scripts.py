@@ -29,6 +29,9 @@ BLOCKS: dict[str, tuple[tuple[int, int], ...]] = {
     "Hebrew": ((0x0590, 0x05FF),),
     "Thai": ((0x0E00, 0x0E7F),),
 }
+# The Brahmic scripts of India and Sri Lanka: text converts between them letter for letter.
+INDIC_SCRIPTS = frozenset({"Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada",
+                           "Malayalam", "Sinhala"})
 EXPECTED_SCRIPT: dict[str, str] = {
     "hi": "Devanagari", "mr": "Devanagari", "ne": "Devanagari", "sa": "Devanagari",
     "gu": "Gujarati", "pa": "Gurmukhi", "bn": "Bengali", "as": "Bengali",

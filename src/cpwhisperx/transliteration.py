@@ -1,5 +1,6 @@
-"""Script conversion through aksharamukha: repairing text written in the wrong script, and the
-casual romanisation Hinglish readers use.
+"""Script conversion: repairing text written in the wrong script, and the casual romanisation
+Hinglish readers use. Between Indic scripts and to Latin it goes through aksharamukha; Hindustani
+in Urdu letters is read into Devanagari by `hindustani`, which knows Hindi words.
 
 Conversion works word by word, so only the words in a foreign script change and the spacing, the
 punctuation and the words already in the right script stay as they were.
@@ -14,6 +15,7 @@ from functools import lru_cache
 
 import regex
 
+from cpwhisperx import hindustani
 from cpwhisperx.scripts import EXPECTED_SCRIPT, script_of
 
 log = logging.getLogger("cpwhisperx.transliteration")
@@ -23,24 +25,12 @@ _LANGUAGE_SCRIPT = {"as": "Assamese", "ur": "Urdu", "sd": "Urdu", "ks": "Urdu"}
 _AKSHARAMUKHA = {"Devanagari": "Devanagari", "Bengali": "Bengali", "Gurmukhi": "Gurmukhi", "Gujarati": "Gujarati",
                  "Oriya": "Oriya", "Tamil": "Tamil", "Telugu": "Telugu", "Kannada": "Kannada",
                  "Malayalam": "Malayalam", "Sinhala": "Sinhala", "Arabic": "Urdu"}
-# Unvocalised Urdu is ambiguous letter by letter (و is v, o or u); the commonest Hindustani words
-# are spelt out here, the rest go through aksharamukha's rules.
-_HINDUSTANI_WORDS = {
-    "یہ": "यह", "وہ": "वह", "ہے": "है", "ہیں": "हैं", "میں": "में", "کی": "की", "کے": "के", "کا": "का",
-    "کو": "को", "سے": "से", "نے": "ने", "اور": "और", "نہیں": "नहीं", "تھا": "था", "تھی": "थी", "تھے": "थे",
-    "کہ": "कि", "پر": "पर", "بھی": "भी", "کیا": "किया", "گیا": "गया", "گئی": "गई", "گئے": "गए", "ہو": "हो",
-    "رہا": "रहा", "رہی": "रही", "رہے": "रहे", "کر": "कर", "لیے": "लिए", "لئے": "लिए", "ایک": "एक",
-    "آج": "आज", "اس": "इस", "ان": "इन", "جو": "जो", "تو": "तो", "ہی": "ही", "کیونکہ": "क्योंकि",
-    "لیکن": "लेकिन", "ساتھ": "साथ", "بعد": "बाद", "کہا": "कहा", "اپنے": "अपने", "اپنی": "अपनी",
-    "ہم": "हम", "آپ": "आप", "تم": "तुम", "مجھے": "मुझे", "ہوں": "हूँ", "کچھ": "कुछ", "سب": "सब",
-}
 _URDU_PUNCTUATION = str.maketrans({"۔": "।", "،": ",", "؟": "?", "؛": ";"})
 # Casual Hinglish spellings of words a rule-based romanisation gets stiff.
 _HINGLISH_WORDS = {"में": "mein", "हैं": "hain", "नहीं": "nahin", "मैं": "main", "हूँ": "hoon", "हूं": "hoon", "क्यों": "kyon"}
 _ANNOTATIONS = str.maketrans("", "", "_ˀʼ¹²³⁴")
-# Unvocalised Urdu leaves a final ی as य; after a consonant it is the long ī.
-_FINAL_YA_AFTER_CONSONANT = regex.compile(r"(?<=[\u0915-\u0939]\u093c?)य(?=ं?[^\p{L}\p{M}]*$)")
 _WORD = regex.compile(r"\S+")
+_ARABIC_LETTERS = regex.compile(r"[\p{Arabic}&&[\p{L}\p{M}]]+", regex.V1)
 # A run of letters (with their marks) in one script; Arabic runs take their own punctuation (۔ ، ؟).
 _SCRIPT_RUN = regex.compile(r"\p{Latin}+|\p{Arabic}+|\p{Devanagari}+|\p{Bengali}+|\p{Gurmukhi}+|\p{Gujarati}+|"
                             r"\p{Oriya}+|\p{Tamil}+|\p{Telugu}+|\p{Kannada}+|\p{Malayalam}+|\p{Sinhala}+")
@@ -69,11 +59,7 @@ def target_script_name(language: str) -> str | None:
 
 def _word_to_devanagari(word: str, script: str) -> str:
     if script == "Arabic":
-        bare = word.translate(_URDU_PUNCTUATION)
-        core = bare.strip("।,?;!\"'()")
-        if core in _HINDUSTANI_WORDS:
-            return bare.replace(core, _HINDUSTANI_WORDS[core])
-        return _FINAL_YA_AFTER_CONSONANT.sub("ी", _convert("Urdu", "Devanagari", bare, ("UrduShortNotShown",)))
+        return _ARABIC_LETTERS.sub(lambda m: hindustani.to_devanagari(m.group()), word.translate(_URDU_PUNCTUATION))
     if script == "Latin":
         # Velthuis reads casual romanisation best (aa, ii, sh, kh); a final virama is the silent schwa.
         out = _convert("Velthuis", "Devanagari", word.lower().replace("c", "k").replace("kh", "kh").replace("w", "v"))

@@ -1,9 +1,11 @@
 """Per-segment script check and repair.
 
-A segment whose letters are not mostly in its language's script is decoded again with only that
-script's tokens allowed; what still fails (or cannot be decoded again) is transliterated, and so
-are stray letters of another script in a segment that is otherwise right. Every repair is returned
-for the manifest.
+A segment in a script that converts faithfully into its language's script (another Indic script;
+Urdu letters for Hindi, which is the same spoken language) is transliterated. A segment in any
+other script (Latin above all, which may be an English translation rather than the words said) is
+decoded again with only the right script's tokens allowed, and transliterated when that still
+fails. Stray letters of another script in a segment that is otherwise right are transliterated.
+Every repair is returned for the manifest.
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cpwhisperx.scripts import EXPECTED_SCRIPT, letter_scripts
+from cpwhisperx.scripts import EXPECTED_SCRIPT, INDIC_SCRIPTS, letter_scripts
 from cpwhisperx.transcript import Segment, Transcript, Word
 from cpwhisperx.transliteration import target_script_name, to_expected_script
 
 
+# Hindi and Urdu: one spoken language in two scripts.
+HINDUSTANI = frozenset({"hi", "ur"})
+
+
 @dataclass(frozen=True)
 class ScriptPolicy:
+    language: str
     expected: str
     min_share: float
     # Hinglish: English words may stay in Latin letters inside a segment in the native script.
@@ -28,7 +35,7 @@ class ScriptPolicy:
         expected = EXPECTED_SCRIPT.get(language)
         if expected is None or target_script_name(language) is None:
             return None
-        return cls(expected, min_share, latin_words and expected != "Latin")
+        return cls(language, expected, min_share, latin_words and expected != "Latin")
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -54,6 +61,13 @@ class ScriptPolicy:
         share = self.share(text)
         return share is not None and share < self.min_share
 
+    def converts_faithfully(self, text: str) -> bool:
+        """The letters not in the expected script are in scripts that transliterate into it without
+        changing the words: Indic scripts among themselves, Urdu and Devanagari for Hindustani."""
+        faithful = INDIC_SCRIPTS | {"Arabic"} if self.language in HINDUSTANI else INDIC_SCRIPTS
+        wrong = {script for script in letter_scripts(text) if script != self.expected and script not in self.kept}
+        return self.expected in faithful and wrong <= faithful
+
 
 def transliterate_segment(segment: Segment, language: str, policy: ScriptPolicy) -> Segment:
     words = [w.model_copy(update={"text": to_expected_script(w.text, language, policy.kept)}) for w in segment.words]
@@ -76,17 +90,18 @@ def repair_segments(
             continue
         record: dict[str, object] = {"segment": segment.id, "start": segment.start, "end": segment.end, "language": language,
                                      "before": segment.text, "share_before": _rounded(share)}
-        # Mostly right: only the stray letters are transliterated; mostly wrong: decoded again first.
-        repaired = redecode(segment, language, policy) if redecode and policy.needs_repair(segment.text) else None
-        if repaired is not None and repaired.text.strip() and not policy.needs_repair(repaired.text):
-            record["method"] = "redecode"
-            if (policy.share(repaired.text) or 1.0) < 1.0:
-                repaired = transliterate_segment(repaired, language, policy)
-        else:
-            record["method"] = "transliterate"
-            if repaired is not None and repaired.text.strip():
-                record["redecoded"] = repaired.text
-            repaired = transliterate_segment(segment, language, policy)
+        # Mostly right, or in a script that converts faithfully: transliterated. Otherwise decoded
+        # again first; a new decode is kept when it is right or converts faithfully.
+        repaired, record["method"] = segment, "transliterate"
+        if redecode and policy.needs_repair(segment.text) and not policy.converts_faithfully(segment.text):
+            redecoded = redecode(segment, language, policy)
+            if redecoded is not None and redecoded.text.strip():
+                if not policy.needs_repair(redecoded.text) or policy.converts_faithfully(redecoded.text):
+                    repaired, record["method"] = redecoded, "redecode"
+                else:
+                    record["redecoded"] = redecoded.text
+        if (policy.share(repaired.text) or 0.0) < 1.0:
+            repaired = transliterate_segment(repaired, language, policy)
         record.update({"after": repaired.text, "share_after": _rounded(policy.share(repaired.text))})
         repairs.append(record)
         segments.append(repaired)

@@ -11,8 +11,9 @@ import numpy as np
 from cpwhisperx import asr
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments, shift_words
-from cpwhisperx.media import SAMPLE_RATE, read_wav
+from cpwhisperx.config import Settings
 from cpwhisperx.glossary import asr_prompt, correct_transcript
+from cpwhisperx.media import SAMPLE_RATE, read_wav
 from cpwhisperx.models import resolve
 from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.scripts import script_report, steering_prompt
@@ -28,6 +29,9 @@ MIN_SWITCH_SECONDS = 1.0
 # Language identification window for code-switched speech: long enough for base to tell Hindi from
 # English, short enough to find a switch inside one speech region.
 SWITCH_WINDOW_SECONDS = 4.0
+# Multilingual models that write Hindi speech mostly in Urdu letters (base: under 5 % Devanagari on
+# Hindi news), and far more accurately so than when pushed into Devanagari.
+URDU_LETTER_MODELS = frozenset({"tiny", "base"})
 
 
 def run(io: StageIO) -> None:
@@ -50,7 +54,6 @@ def run(io: StageIO) -> None:
                        "batched": options.batch_size > 1}
     io.log.info("backend %s on %s (%s), model %s from %s", selection.backend, selection.device, selection.compute_type, model.name, model.source)
     duration = len(audio) / SAMPLE_RATE
-    latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
     language_info: dict[str, object] = {"requested": s.SOURCE_LANGUAGE, "candidates": s.LANGUAGE_CANDIDATES}
     if regions == []:
         io.warn("no speech to transcribe: the transcript is empty")
@@ -66,20 +69,25 @@ def run(io: StageIO) -> None:
             language_info.update({"detected": language, "probability": round(probability, 4), "ranking": ranked})
             io.log.info("detected language %s (probability %.2f%s)", language, probability,
                         f" among {','.join(s.LANGUAGE_CANDIDATES)}" if s.LANGUAGE_CANDIDATES else "")
-        prompt = steering_prompt(options.language, latin_words) if s.WHISPER_SCRIPT_PROMPT else None
-        if prompt and not options.initial_prompt:
-            options = replace(options, initial_prompt=prompt)
-            io.log.info("script steering prompt for %s: %s", options.language, prompt)
+        via_urdu = hindi_via_urdu(s, model.name)
+        main_language = options.language
+        options = language_options(options, main_language, s, via_urdu)
+        language_info["decoded_as"] = options.language
+        if options.language != main_language:
+            io.log.info("%s is decoded with Whisper's '%s' token and read into its own script (HINDI_DECODE_SCRIPT=%s)",
+                        main_language, options.language, s.HINDI_DECODE_SCRIPT)
+        if options.initial_prompt and not s.WHISPER_INITIAL_PROMPT:
+            io.log.info("script steering prompt for %s: %s", main_language, options.initial_prompt)
         if options.batch_size > 1:
             io.log.info("batched decoding (batch size %d): one temperature, no conditioning on previous text", options.batch_size)
         started = time.perf_counter()
         with ProgressReporter("transcribing", duration, io.log) as bar:
             if s.LANGUAGE_PER_SEGMENT:
-                transcript = _transcribe_by_language(io, backend, audio, regions, options, bar.update)
+                transcript = _transcribe_by_language(io, backend, audio, regions, options, main_language, via_urdu, bar.update)
             else:
-                transcript = backend.transcribe(audio, regions, options, bar.update)
+                transcript = backend.transcribe(audio, regions, options, bar.update).model_copy(update={"language": main_language})
         if s.SCRIPT_CHECK:
-            transcript = _repair_scripts(io, backend, audio, transcript, options)
+            transcript = _repair_scripts(io, backend, audio, transcript, options, via_urdu)
         if "probability" in language_info:
             transcript = transcript.model_copy(update={"language_probability": language_info["probability"]})
         wall = time.perf_counter() - started
@@ -117,17 +125,30 @@ def _decode_span(backend: asr.AsrBackend, audio: np.ndarray, segment: Segment, o
     })
 
 
-def _span_options(options: DecodeOptions, language: str, latin_words: bool, allowed: frozenset[str] | None) -> DecodeOptions:
-    return replace(options, language=language, initial_prompt=steering_prompt(language, latin_words) or options.initial_prompt,
-                   allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False)
+def hindi_via_urdu(s: Settings, model_name: str) -> bool:
+    if s.HINDI_DECODE_SCRIPT == "auto":
+        return model_name in URDU_LETTER_MODELS and s.HINGLISH_ENGLISH_WORDS == "native"
+    return s.HINDI_DECODE_SCRIPT == "urdu"
+
+
+def language_options(options: DecodeOptions, language: str | None, s: Settings, via_urdu: bool) -> DecodeOptions:
+    """How speech in `language` is decoded: Hindi through Whisper's Urdu token when `via_urdu` (the
+    script check reads it into Devanagari), any other language in itself, prompted with a sentence
+    in its own script unless the user gave a prompt."""
+    if language == "hi" and via_urdu:
+        return replace(options, language="ur")
+    latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
+    prompt = s.WHISPER_INITIAL_PROMPT or (steering_prompt(language, latin_words) if language and s.WHISPER_SCRIPT_PROMPT else None)
+    return replace(options, language=language, initial_prompt=prompt or None)
 
 
 def _transcribe_by_language(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, regions: list[tuple[float, float]] | None,
-                            options: DecodeOptions, progress: Callable[[float], None]) -> Transcript:
+                            options: DecodeOptions, main_language: str | None, via_urdu: bool,
+                            progress: Callable[[float], None]) -> Transcript:
     """Code-switched speech: the language of every speech region is identified (among the
     candidates), and runs of regions in one language are decoded in it, with its own prompt."""
     s = io.settings
-    main = options.language or "en"
+    main = main_language or "en"
     duration = len(audio) / SAMPLE_RATE
     spans = regions if regions is not None else [(t, min(t + 30.0, duration)) for t in np.arange(0.0, duration, 30.0).tolist()]
     runs: list[tuple[str, list[tuple[float, float]]]] = []
@@ -143,11 +164,9 @@ def _transcribe_by_language(io: StageIO, backend: asr.AsrBackend, audio: np.ndar
             runs[-1][1].append((start, end))
         else:
             runs.append((language, [(start, end)]))
-    latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
     segments: list[Segment] = []
     for language, run_regions in runs:
-        prompt = steering_prompt(language, latin_words) if s.WHISPER_SCRIPT_PROMPT and not s.WHISPER_INITIAL_PROMPT else options.initial_prompt
-        part = backend.transcribe(audio, run_regions, replace(options, language=language, initial_prompt=prompt),
+        part = backend.transcribe(audio, run_regions, language_options(options, language, s, via_urdu),
                                   lambda t, last=run_regions[-1][1]: progress(min(t, last)))
         segments.extend(seg.model_copy(update={"language": None if language == main else language}) for seg in part.segments)
         if language != main:
@@ -172,7 +191,8 @@ def _pieces(spans: list[tuple[float, float]], length: float) -> list[tuple[float
     return pieces
 
 
-def _repair_scripts(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, transcript: Transcript, options: DecodeOptions) -> Transcript:
+def _repair_scripts(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, transcript: Transcript, options: DecodeOptions,
+                    via_urdu: bool) -> Transcript:
     s = io.settings
     latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
 
@@ -180,7 +200,10 @@ def _repair_scripts(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, tra
         return ScriptPolicy.for_language(language, s.SCRIPT_MIN_SHARE, latin_words)
 
     def redecode(segment: Segment, language: str, policy: ScriptPolicy) -> Segment | None:
-        return _decode_span(backend, audio, segment, _span_options(options, language, latin_words, policy.allowed))
+        span = language_options(options, language, s, via_urdu)
+        # Hindi decoded through Urdu is constrained to Urdu letters, which then convert faithfully.
+        allowed = frozenset({"Arabic"}) if span.language == "ur" and language == "hi" else policy.allowed
+        return _decode_span(backend, audio, segment, replace(span, allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False))
 
     transcript, repairs = repair_segments(transcript, policy_for, redecode if s.SCRIPT_REDECODE else None)
     for repair in repairs:
