@@ -119,3 +119,26 @@ def test_awkward_media_name(tmp_path: Path, short_clip: Path) -> None:
     srt = job / "11_subtitle_generation" / "it's a \"test\" फ़िल्म.en.srt"
     assert srt.is_file() and "young man" in srt.read_text(encoding="utf-8").lower()
     assert str(srt) in result.stdout
+
+
+def test_output_directory_that_cannot_be_written(tmp_path: Path, short_clip: Path) -> None:
+    """A read-only output folder (or a path through a file, which fails for root too): a clear
+    message, exit 2, the media untouched and no traceback."""
+    import os
+
+    media = tmp_path / "talk.wav"
+    shutil.copy(short_clip, media)
+    before = media.read_bytes()
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file where a folder should be\n")
+    targets = [blocker / "jobs"]
+    if os.geteuid() != 0:  # root writes through permissions, so only a real user sees a read-only folder refuse
+        read_only = tmp_path / "read-only"
+        read_only.mkdir(mode=0o555)
+        targets.append(read_only)
+    for target in targets:
+        result = cpwx("transcribe", str(media), "--set", f"OUTPUT_DIR={target}", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "cannot create a job directory" in result.stderr and "OUTPUT_DIR" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert media.read_bytes() == before and blocker.read_text() == "a file where a folder should be\n"

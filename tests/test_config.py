@@ -38,7 +38,8 @@ def test_cpwx_config_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_round_trip_through_env_file(tmp_path: Path) -> None:
-    settings = Settings(WHISPER_TEMPERATURE=[0.0, 0.5], WHISPER_INITIAL_PROMPT='He said "नमस्ते", then = left.', SUBTITLE_FORMATS=["vtt"])
+    settings = Settings(WHISPER_TEMPERATURE=[0.0, 0.5], WHISPER_INITIAL_PROMPT='He said "नमस्ते", then = left; costs ${HOME} $5.',
+                        SUBTITLE_FORMATS=["vtt"])
     path = tmp_path / ".env.pipeline"
     path.write_text(to_env_text(settings), encoding="utf-8")
     again = load_config(job_env=path, cwd=tmp_path, environ={})
@@ -82,3 +83,21 @@ def test_every_key_documented_and_reference_up_to_date() -> None:
         assert field.description and len(field.description) > 10, key
     assert (REPO / "docs" / "configuration.md").read_text(encoding="utf-8") == reference_markdown(), \
         "regenerate with: cpwx config keys > docs/configuration.md"
+
+
+def test_every_setting_a_stage_reads_is_in_its_config_hash() -> None:
+    """A stage re-runs when a key it reads changes: its own keys, or those of an earlier stage
+    (whose re-run re-runs it). Where files live (models, cache) does not change a result."""
+    import re
+
+    from cpwhisperx.stages import STAGES
+
+    placement = {"MODELS_DIR", "CACHE_DIR", "OUTPUT_DIR", "LOG_LEVEL"}
+    covered: set[str] = set()
+    for spec in STAGES:
+        covered |= set(config_subset(Settings(), spec.config_keys))
+        module = REPO / "src" / "cpwhisperx" / "stages" / f"{spec.name}.py"
+        if not module.exists():
+            continue
+        read = set(re.findall(r"\b(?:s|settings|io\.settings)\.([A-Z][A-Z0-9_]+)\b", module.read_text(encoding="utf-8")))
+        assert read - covered - placement == set(), f"{spec.name} reads keys outside its config hash"

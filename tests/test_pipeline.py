@@ -48,6 +48,11 @@ def test_every_stage_has_a_full_manifest(finished_job: Path) -> None:
     assert asr["config"]["WHISPER_BEAM_SIZE"] == 5 and len(asr["config_hash"]) == 64
     assert asr["language"]["used"] == "en" and asr["language"]["probability"] > 0.5
     assert asr["inputs"][0]["path"] == "01_demux/audio.wav"
+    # each stage reports its own peak memory: the model's weights count in asr, not in the stages around it
+    peaks = {d: manifest(finished_job, d)["resources"]["peak_memory_mb"] for d in ("01_demux", "06_asr", "07_alignment")}
+    assert peaks["01_demux"] < peaks["06_asr"] and peaks["07_alignment"] < peaks["06_asr"], peaks
+    demux = manifest(finished_job, "01_demux")["intermediate_files"]
+    assert demux and demux[0]["retained"] is False and not (finished_job / demux[0]["path"]).exists()
 
 
 def test_pipeline_log_shows_each_stage(finished_job: Path) -> None:
@@ -104,6 +109,21 @@ def test_from_and_force(job_copy: Path) -> None:
     assert ran_stages(result.stdout) == ["hallucination_removal", "subtitle_generation"]
     result = cpwx("run", "--job-dir", str(job_copy), "--from", "halucination", cwd=job_copy)
     assert result.returncode == 2 and "hallucination_removal" in result.stderr
+    before = manifest(job_copy, "01_demux")["completed_at"]
+    result = cpwx("run", "--job-dir", str(job_copy), "--force", cwd=job_copy)
+    assert result.returncode == 0, result.stderr
+    assert ran_stages(result.stdout) == [d.split("_", 1)[1] for d in TRANSCRIBE_STAGES]
+    assert manifest(job_copy, "01_demux")["completed_at"] != before
+
+
+def test_command_line_values_outrank_the_environment(job_copy: Path) -> None:
+    """SPEC §5 puts the environment above job files; a value typed for this run still wins, and says so."""
+    env = {"WHISPER_BEAM_SIZE": "3"}
+    result = cpwx("run", "--job-dir", str(job_copy), "--set", "WHISPER_BEAM_SIZE=2", cwd=job_copy, env=env)
+    assert result.returncode == 0, result.stderr
+    assert manifest(job_copy, "06_asr")["config"]["WHISPER_BEAM_SIZE"] == 2
+    result = cpwx("run", "--job-dir", str(job_copy), cwd=job_copy, env=env)  # no --set: the environment wins
+    assert ran_stages(result.stdout)[0] == "asr" and manifest(job_copy, "06_asr")["config"]["WHISPER_BEAM_SIZE"] == 3
 
 
 def _wait_for_status(path: Path, status: str, timeout: float = 120) -> None:
@@ -133,6 +153,8 @@ def test_sigkill_in_asr_then_resume_and_lock(job_copy: Path) -> None:
         child.send_signal(signal.SIGKILL)
         child.communicate()
     assert manifest(job_copy, "06_asr")["status"] == "running"
+    status = cpwx("status", "--job-dir", str(job_copy), cwd=job_copy)
+    assert "interrupted" in status.stdout, status.stdout
     leftovers = sorted(p.name for p in (job_copy / "06_asr").iterdir())
     assert "transcript.json" not in leftovers
     assert all(name in ("manifest.json", "stage.log") or name.endswith(".part.json") for name in leftovers), leftovers

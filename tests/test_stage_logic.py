@@ -77,9 +77,11 @@ def test_english_phrases_do_not_judge_hindi() -> None:
 
 
 def test_repeated_segments_are_a_loop() -> None:
-    segments = [seg(i, i, i + 0.9, "I am here.") for i in range(5)]
+    segments = [seg(i, i, i + 0.9, "I am here.") for i in range(5)] + [seg(5, 5, 5.9, "Go now.")]
     verdicts = judge(segments, "en", None, T)
-    assert sorted(verdicts) == [3, 4]
+    assert sorted(verdicts) == [1, 2, 3, 4]  # the first copy stays, every repeat goes
+    three = [seg(i, i, i + 0.9, "Help me.") for i in range(3)]
+    assert judge(three, "en", None, T) == {}  # under HALLUCINATION_MAX_REPEATS: real speech
 
 
 def test_repetition_loop_needs_many_single_words() -> None:

@@ -19,6 +19,11 @@ def default_cache_dir() -> Path:
     return Path(base) / "cp-whisperx" / "cache"
 
 
+def cache_dir(configured: str) -> Path:
+    """CACHE_DIR, or the default when it is empty."""
+    return Path(configured).expanduser() if configured else default_cache_dir()
+
+
 def cache_key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 

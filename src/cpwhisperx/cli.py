@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cpwhisperx import __version__
-from cpwhisperx.config import Settings, load_config, parse_assignments
+from cpwhisperx.config import Settings, load_config
 from cpwhisperx.errors import CpwxError, ExitCode, InvalidInput
 from cpwhisperx.logs import configure_console
 
@@ -86,6 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CpwxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
+    except OSError as exc:
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"error: cannot read or write{where}: {exc.strerror or exc}\n  fix: check that the path exists, that you may write "
+              "there and that the disk has room; finished stages are kept", file=sys.stderr)
+        return int(ExitCode.INVALID_INPUT)
     except KeyboardInterrupt:
         print("interrupted: finished stages are kept; `cpwx run` resumes the job", file=sys.stderr)
         return 130
@@ -95,15 +100,16 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from cpwhisperx import commands
 
     if args.command in ("transcribe", "translate", "subtitle", "prepare"):
-        job = commands.prepare_from_args(args, workflow=getattr(args, "workflow", args.command))
+        values = commands.given_values(args)
+        job = commands.prepare_from_args(args, getattr(args, "workflow", args.command), values)
         if args.command == "prepare":
             print(f"prepared {job.id}\n  {job.dir}\nrun it with: cpwx run -j {job.id}")
             return ExitCode.OK
-        return commands.run_and_report(job.dir, log_level=args.log_level)
+        # What the command line says outranks the environment in this run too, not only in job files.
+        return commands.run_and_report(job.dir, overrides=values)
     if args.command == "run":
         job_dir = args.job_dir or commands.job_dir_for(args.job_id, settings)
-        overrides = parse_assignments(args.assignments)
-        return commands.run_and_report(job_dir, from_stage=args.from_stage, force=args.force, overrides=overrides, log_level=args.log_level)
+        return commands.run_and_report(job_dir, from_stage=args.from_stage, force=args.force, overrides=commands.given_values(args))
     if args.command == "status":
         return commands.status(args, settings)
     if args.command == "models":

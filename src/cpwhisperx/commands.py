@@ -11,9 +11,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from cpwhisperx.cache import cache_dir
 from cpwhisperx.config import Settings, load_config, parse_assignments, reference_markdown, to_env_text
 from cpwhisperx.errors import CpwxError, ExitCode
-from cpwhisperx.jobs import Job, find_job, list_jobs, output_root, prepare_job
+from cpwhisperx.jobs import Job, RunLock, find_job, list_jobs, output_root, prepare_job
 from cpwhisperx.pipeline import run_job
 from cpwhisperx.stageio import load_manifest, stage_dir_name
 from cpwhisperx.stages import STAGE_ORDER, stage_number
@@ -22,15 +23,24 @@ from cpwhisperx.stages import STAGE_ORDER, stage_number
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 400)
 
 
-def prepare_from_args(args: argparse.Namespace, workflow: str) -> Job:
-    overrides = parse_assignments(args.assignments)
+def given_values(args: argparse.Namespace) -> dict[str, str]:
+    """The configuration values given on the command line: `--set` and the flags that stand for keys."""
+    values = parse_assignments(args.assignments)
     if args.log_level:
-        overrides["LOG_LEVEL"] = args.log_level
-    if args.no_cache:
-        overrides["CACHE_ENABLED"] = "false"
+        values["LOG_LEVEL"] = args.log_level
+    if getattr(args, "no_cache", False):
+        values["CACHE_ENABLED"] = "false"
+    if getattr(args, "source_language", None):
+        values["SOURCE_LANGUAGE"] = args.source_language
+    if getattr(args, "target_languages", None):
+        values["TARGET_LANGUAGES"] = args.target_languages
+    return values
+
+
+def prepare_from_args(args: argparse.Namespace, workflow: str, values: dict[str, str]) -> Job:
     targets = [t.strip() for t in (args.target_languages or "").split(",") if t.strip()]
     job = prepare_job(args.media, workflow, source_language=args.source_language, target_languages=targets,
-                      user=args.user, overrides=overrides)
+                      user=args.user, overrides=values)
     out.print(f"job {job.id}: {job.dir}")
     return job
 
@@ -40,7 +50,7 @@ def job_dir_for(job_id: str, settings: Settings) -> Path:
 
 
 def run_and_report(job_dir: Path, *, from_stage: str | None = None, force: bool = False,
-                   overrides: dict[str, str] | None = None, log_level: str | None = None) -> int:
+                   overrides: dict[str, str] | None = None) -> int:
     result = run_job(job_dir, from_stage=from_stage, force=force, overrides=overrides)
     out.print(f"done in {result.seconds:.1f} s: ran {', '.join(result.ran) or 'nothing'}"
               + (f"; up to date: {', '.join(result.reused)}" if result.reused else ""))
@@ -53,7 +63,7 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
     if args.job_dir or args.job_id:
         job_dir = args.job_dir or job_dir_for(args.job_id, settings)
         job = Job.load(job_dir)
-        table = Table(title=f"{job.id} ({job.record.workflow}, {job.record.status})")
+        table = Table(title=f"{job.id} ({job.record.workflow}, {_job_state(job)})")
         for column in ("stage", "status", "seconds", "outputs / reason"):
             table.add_column(column)
         for name in STAGE_ORDER:
@@ -80,9 +90,16 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
         table.add_column(column)
     for job_dir in jobs:
         job = Job.load(job_dir)
-        table.add_row(job.id, job.record.workflow, job.record.status, job.record.media.name, job.record.created)
+        table.add_row(job.id, job.record.workflow, _job_state(job), job.record.media.name, job.record.created)
     out.print(table)
     return ExitCode.OK
+
+
+def _job_state(job: Job) -> str:
+    """The recorded status, except that a run whose process died is shown as interrupted."""
+    if job.record.status == "running" and not RunLock.is_held(job.dir):
+        return "interrupted (`cpwx run` resumes it)"
+    return job.record.status
 
 
 def models(args: argparse.Namespace, settings: Settings) -> int:
@@ -138,6 +155,8 @@ def doctor(settings: Settings) -> int:
         if state != "downloadable":
             table.add_row(f"model {name}", f"{state} {path}")
     table.add_row("model cache", f"{root} ({_size_mb(root):.0f} MB)")
+    cache_root = cache_dir(settings.CACHE_DIR)
+    table.add_row("result cache", f"{cache_root} ({_size_mb(cache_root):.0f} MB{'' if settings.CACHE_ENABLED else ', off'})")
     table.add_row("job outputs", str(output_root(settings)))
     out.print(table)
     return ExitCode.OK

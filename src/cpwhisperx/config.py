@@ -181,7 +181,8 @@ def parse_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines; `#` comments; values may be quoted."""
     from dotenv import dotenv_values
 
-    return {k: (v or "") for k, v in dotenv_values(path).items()}
+    # No ${VAR} expansion: a prompt or title holding "${...}" is kept as written.
+    return {k: (v or "") for k, v in dotenv_values(path, interpolate=False).items()}
 
 
 def check_keys(values: Mapping[str, Any], origin: str) -> None:

@@ -121,6 +121,20 @@ def unsure_over_music(segment: Segment) -> bool:
     return logprob < -0.7 or word_probability < 0.5 or ((segment.no_speech_prob or 0.0) >= 0.5 and logprob < -0.4)
 
 
+def _repeat_runs(segments: list[Segment]) -> dict[int, int]:
+    """Segment id → the length of the run of identical texts it repeats; the first of a run is not
+    in the map, so it is kept while every copy after it goes."""
+    runs: dict[int, int] = {}
+    start = 0
+    texts = [normalise(seg.text) for seg in segments]
+    for end in range(1, len(segments) + 1):
+        if end == len(segments) or not texts[end] or texts[end] != texts[start]:
+            for seg in segments[start + 1:end]:
+                runs[seg.id] = end - start
+            start = end
+    return runs
+
+
 def judge(segments: list[Segment], language: str, regions: list[tuple[float, float]] | None, t: Thresholds,
           music_shares: dict[int, float] | None = None) -> dict[int, str]:
     """Segment id → why it is a hallucination, for every segment that is one.
@@ -129,11 +143,10 @@ def judge(segments: list[Segment], language: str, regions: list[tuple[float, flo
     music be dropped when the decode itself shows weak evidence of a voice.
     """
     verdicts: dict[int, str] = {}
-    run_text, run_length = None, 0
+    repeats = _repeat_runs(segments)
     for seg in segments:
         text = normalise(seg.text)
-        run_length = run_length + 1 if text and text == run_text else 1
-        run_text = text
+        run_length = repeats.get(seg.id, 0)
         overlap = speech_overlap(seg, regions) if regions is not None else None
         reason = None
         if not text:
@@ -148,7 +161,7 @@ def judge(segments: list[Segment], language: str, regions: list[tuple[float, flo
         elif music_shares and music_shares.get(seg.id, 0.0) >= 0.5 and unsure_over_music(seg):
             reason = f"music or noise over {music_shares[seg.id]:.0%} of its span, and an unsure decode"
         elif run_length >= t.max_repeats:
-            reason = f"repetition loop: the same text {run_length} segments in a row"
+            reason = f"repetition loop: the same text {run_length} segments in a row (the first is kept)"
         else:
             weak = weak_evidence(seg, overlap)
             reason = repetition_loop(seg.text, t.max_repeats) or known_phrase(seg, language, weak) or prompt_echo(seg, language, weak)

@@ -102,7 +102,15 @@ def output_root(settings: Settings) -> Path:
 
 def _new_job_dir(root: Path, user: str, now: dt.datetime) -> tuple[str, Path]:
     parent = root / f"{now:%Y}" / f"{now:%m}" / f"{now:%d}" / user
-    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        return _claim_job_id(parent, user, now)
+    except OSError as exc:
+        raise InvalidInput(f"cannot create a job directory under '{root}': {exc.strerror or exc}",
+                           hint="run from a folder you can write to, or choose one with --set OUTPUT_DIR=/a/writable/folder") from None
+
+
+def _claim_job_id(parent: Path, user: str, now: dt.datetime) -> tuple[str, Path]:
     taken = [int(m.group(3)) for p in parent.iterdir() if (m := JOB_ID_RE.match(p.name))]
     number = max(taken, default=0) + 1
     while True:
@@ -220,7 +228,11 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write to the job directory '{self.path.parent}': {exc.strerror or exc}",
+                               hint="make the job directory writable, or prepare the job again in a writable OUTPUT_DIR") from None
         if not _try_lock(fd):
             os.lseek(fd, 0, os.SEEK_SET)
             holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
@@ -234,6 +246,21 @@ class RunLock:
         os.write(fd, f"pid {os.getpid()} since {dt.datetime.now().isoformat(timespec='seconds')}".encode())
         self._fd = fd
         return self
+
+    @staticmethod
+    def is_held(job_dir: Path) -> bool:
+        """Whether a live process is running the job now (a lock left by a dead one is free)."""
+        path = job_dir / ".run.lock"
+        if not path.exists():
+            return False
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if _try_lock(fd):
+                _unlock(fd)
+                return False
+            return True
+        finally:
+            os.close(fd)
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from cpwhisperx.errors import StageFailed, StageSkipped
 from cpwhisperx.jobs import Job, RunLock, persist_overrides
-from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach
-from cpwhisperx.stageio import STAGE_LOG, StageIO, error_entry, load_manifest, now_iso, record_still_matches
+from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach, redact
+from cpwhisperx.stageio import STAGE_LOG, StageIO, error_entry, load_manifest, now_iso, record_still_matches, reset_peak_memory
 from cpwhisperx.stages import STAGES, StageSpec, get_stage
 
 log = logging.getLogger(f"{LOGGER_NAME}.pipeline")
@@ -43,9 +43,12 @@ def run_job(
     with RunLock(job.dir):
         if overrides:
             persist_overrides(job, overrides)
-        settings = job.settings()
+        # The values given for this run outrank the environment, as they did when the job was prepared.
+        settings = job.settings(overrides)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        handler = attach_file(job.logs_dir / f"99_pipeline_{stamp}.log", settings.LOG_LEVEL if settings.LOG_LEVEL != "WARNING" else "INFO")
+        # The pipeline log always records stage transitions and timings, whatever the console shows.
+        level = min(logging.getLevelName(settings.LOG_LEVEL), logging.INFO)
+        handler = attach_file(job.logs_dir / f"99_pipeline_{stamp}.log", level)
         result = RunResult(job)
         clock = time.perf_counter()
         log.info("run of %s started (workflow %s, media %s)", job.id, job.record.workflow, job.record.media.name)
@@ -61,8 +64,12 @@ def run_job(
             log.info("run of %s finished in %.3f s", job.id, result.seconds)
         except BaseException as exc:
             job.record.status = "failed"
-            job.record.last_run = {"finished": now_iso(), "status": "failed", "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
-            job.save()
+            job.record.last_run = {"finished": now_iso(), "status": "failed",
+                                   "error": redact(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__}
+            try:
+                job.save()
+            except OSError as save_error:  # the original failure is the one to report
+                log.error("could not record the failure in job.json: %s", save_error)
             log.error("run of %s failed after %.3f s: %s", job.id, time.perf_counter() - clock, exc)
             raise
         finally:
@@ -122,13 +129,17 @@ def _record_skip(io: StageIO, reason: str) -> None:
 
 
 def _execute(spec: StageSpec, io: StageIO) -> None:
-    io.reset_dir()
-    handler = attach_file(io.dir / STAGE_LOG, logging.DEBUG, CAPTURED_LOGGERS)
     started, clock, cpu = now_iso(), time.perf_counter(), time.process_time()
-    io.write_manifest(io.manifest("running", started, None, None))
+    try:
+        io.reset_dir()
+    except OSError as exc:
+        raise StageFailed(spec.name, exc, str(io.dir / STAGE_LOG)) from exc
+    handler = attach_file(io.dir / STAGE_LOG, logging.DEBUG, CAPTURED_LOGGERS)
     log.info("stage %02d %s: started", spec.number, spec.name)
     try:
         try:
+            io.write_manifest(io.manifest("running", started, None, None))
+            reset_peak_memory()
             spec.runner()(io)
         except StageSkipped as skipped:
             manifest = io.manifest("skipped", started, clock, cpu, reason=skipped.reason)
@@ -138,7 +149,10 @@ def _execute(spec: StageSpec, io: StageIO) -> None:
             return
         except BaseException as exc:
             io.log.debug("failure", exc_info=exc)
-            io.write_manifest(io.manifest("failed", started, clock, cpu, errors=[error_entry(exc)]))
+            try:
+                io.write_manifest(io.manifest("failed", started, clock, cpu, errors=[error_entry(exc)]))
+            except OSError as write_error:
+                log.error("stage %02d %s: could not write its manifest: %s", spec.number, spec.name, write_error)
             log.error("stage %02d %s: failed after %.3f s", spec.number, spec.name, time.perf_counter() - clock)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise

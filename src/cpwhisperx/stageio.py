@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import sys
+import re
 import shutil
+import sys
 import time
 import traceback
 from collections.abc import Iterator
@@ -127,6 +128,8 @@ class StageIO:
         final = self.dir / filename
         with atomic_path(final) as tmp:
             yield tmp
+        self.intermediate_files.append({"path": tmp.relative_to(self.job.dir).as_posix(), "retained": False,
+                                        "reason": f"written under this name and renamed to {filename} once complete"})
         self.outputs.append(file_record(final, self.job.dir, kind, **fields))
 
     def write_json(self, filename: str, data: Any, kind: str, **fields: Any) -> Path:
@@ -212,7 +215,20 @@ def load_manifest(stage_dir: Path) -> dict[str, Any] | None:
         return None
 
 
+_PROC_STATUS, _PROC_CLEAR_REFS = Path("/proc/self/status"), Path("/proc/self/clear_refs")
+
+
+def reset_peak_memory() -> None:
+    """Start a new peak-memory measurement, so each stage reports its own peak (Linux; elsewhere
+    the process's peak so far is reported)."""
+    with contextlib.suppress(OSError):
+        _PROC_CLEAR_REFS.write_text("5")
+
+
 def _peak_rss_mb() -> float:
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        match = re.search(r"VmHWM:\s+(\d+) kB", _PROC_STATUS.read_text())
+        return int(match.group(1)) / 1024  # type: ignore[union-attr]
     try:
         import resource
     except ImportError:  # Windows

@@ -53,7 +53,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("source_separation", skip_rule=_always("off: vocal separation is not available in this version")),
     StageSpec("vad", ("VAD_",), skip_rule=lambda job, s: None if s.VAD_ENABLED else "off: VAD_ENABLED=false (the whole audio is transcribed)"),
     StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE", "LANGUAGE_CANDIDATES", "GLOSSARY_ASR_BIAS", "GLOSSARY_ASR_MAX_TERMS", "GLOSSARY_CORRECT_ASR",
-                            "SCRIPT_", "HINGLISH_ENGLISH_WORDS", "LANGUAGE_PER_SEGMENT", "LANGUAGE_SWITCH_", "NUMBERS")),
+                            "SCRIPT_", "HINDI_DECODE_SCRIPT", "HINGLISH_ENGLISH_WORDS", "LANGUAGE_PER_SEGMENT", "LANGUAGE_SWITCH_", "NUMBERS")),
     StageSpec("alignment"),
     StageSpec("lyrics_detection", ("LYRICS_MUSIC_THRESHOLD", "LYRICS_MIN_MUSIC_SHARE", "LYRICS_REPEAT_MIN_WORDS"), skip_rule=_unless_workflow("subtitle")),
     StageSpec("hallucination_removal", ("HALLUCINATION_",), skip_rule=lambda job, s: None if s.HALLUCINATION_ENABLED else "off: HALLUCINATION_ENABLED=false"),
