@@ -61,12 +61,30 @@ def test_lines_break_at_natural_points_and_balance() -> None:
     assert lines[0].split()[-1] not in ("the", "of", "for", "in") and lines[1].split()[0] in ("in", "for", "of")
 
 
+FAST = " ".join(["this is quite a fast speaker who never really stops for breath at all"] * 12)
+
+
 def test_fast_speech_gets_reading_time_and_no_overlaps() -> None:
-    text = " ".join(["this is quite a fast speaker who never really stops for breath at all"] * 12)
-    cues = layout(speech(text, "en", words_per_second=4.5, pause_every=40), RULES)
+    cues = layout(speech(FAST, "en", words_per_second=3.6, pause_every=12), RULES)
     report = measure(facts(cues), RULES)
     assert report["all_within"], report
     assert all(b.start >= a.end + 0.083 - 1e-9 for a, b in zip(cues, cues[1:], strict=False))
+    # some cues are read faster than 17 cps over their speech alone: extending them did it
+    assert any(graphemes(c.text) / (c.speech_end - c.speech_start) > RULES.max_cps for c in cues)
+
+
+def test_speech_too_fast_to_read_stays_in_step_and_is_reported() -> None:
+    """25 characters a second for minutes: cues keep in step with the voice (each starts at most
+    SUBTITLE_MAX_DELAY after its speech) and the report shows the reading speed it could not keep."""
+    transcript = speech(" ".join([FAST] * 3), "en", words_per_second=4.5, pause_every=40)
+    cues = layout(transcript, RULES)
+    assert max(c.start - c.speech_start for c in cues) <= RULES.max_delay + 0.011
+    assert all(b.start >= a.end + 0.083 - 1e-9 for a, b in zip(cues, cues[1:], strict=False))
+    report = measure(facts(cues), RULES)
+    assert report["violations"]["reading_speed"] > 0
+    assert all(report["violations"][limit] == 0 for limit in ("line_length", "line_count", "min_duration", "max_duration", "gap"))
+    drifting = layout(transcript, LayoutRules(max_delay=1000.0))  # what an unbounded push would do
+    assert max(c.start - c.speech_start for c in drifting) > 2.0
 
 
 def test_long_single_word_is_the_only_excuse() -> None:

@@ -109,8 +109,9 @@ def test_mp4_container(subtitled_job: Path, sample_film: Path, tmp_path: Path) -
     out = job / "12_mux" / "sample_film_subtitled.mp4"
     streams = ffprobe_streams(out)
     assert [s["codec_name"] for s in streams] == ["h264", "aac", "mov_text"]
-    assert streams[-1]["tags"]["language"] == "eng"
+    assert streams[-1]["tags"]["language"] == "eng" and streams[-1]["tags"]["handler_name"] == "English"
     assert stream_hashes(out) == stream_hashes(sample_film)
+    assert abs(duration(out) - duration(sample_film)) < 0.1
 
 
 def test_changing_line_length_reruns_layout_and_mux_only(subtitled_job: Path, tmp_path: Path) -> None:

@@ -119,6 +119,7 @@ class Settings(BaseModel):
     SUBTITLE_MIN_GAP: float = Field(0.083, ge=0, description="Least time between two cues, in seconds (2 frames at 24 fps).")
     SUBTITLE_PAUSE_SPLIT: float = Field(1.0, gt=0, description="A pause in speech at least this long always ends a cue.")
     SUBTITLE_MAX_LEAD: float = Field(0.5, ge=0, description="How far a cue may appear before its speech starts, to win reading time.")
+    SUBTITLE_MAX_DELAY: float = Field(0.5, ge=0, description="How far a cue may appear after its speech starts. Speech faster than SUBTITLE_MAX_CPS for long gets cues above that reading speed (reported) rather than cues that drift behind the voice.")
 
     TRANSLATION_ROUTES: str = Field(
         "indic-en:indictrans2,en-indic:indictrans2,indic-indic:indictrans2,en-pt:bergamot,pt-en:bergamot,*-*:apertium,*-*:nllb,*-en:whisper",

@@ -50,6 +50,7 @@ class LayoutRules:
     min_gap: float = 0.083
     pause_split: float = 1.0
     max_lead: float = 0.5
+    max_delay: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -264,12 +265,15 @@ def needed_duration(cue: Cue, rules: LayoutRules) -> float:
 
 
 def retime(cues: list[Cue], rules: LayoutRules) -> list[Cue]:
-    """Give each cue its reading time: into free time after it, then before it, then later.
+    """Give each cue its reading time: into free time after it, then before it, then later, but
+    never so late that the next cue would start more than `max_delay` after its speech: a cue in
+    step with the voice at a higher reading speed beats one that drifts behind it.
 
     Times are whole centiseconds (ASS has no finer unit), rounded up so that every limit still
     holds as written in any of the formats.
     """
-    gap, lead, longest = _ms(rules.min_gap), _ms(rules.max_lead), int(rules.max_duration * 1000)
+    gap, lead, longest, delay = _ms(rules.min_gap), _ms(rules.max_lead), int(rules.max_duration * 1000), _ms(rules.max_delay)
+    shortest = _ms(rules.min_duration)
     previous_end = -gap
     for number, cue in enumerate(cues):
         needed = _ms(needed_duration(cue, rules))
@@ -279,7 +283,8 @@ def retime(cues: list[Cue], rules: LayoutRules) -> list[Cue]:
         if next_start - gap - start < needed:
             earliest = max(previous_end + gap, speech_start - lead, speech_end - longest, 0)
             start = max(earliest, min(start, next_start - gap - needed))
-        end = min(max(speech_end, start + needed), start + longest)
+        latest_end = max(next_start + delay - gap, start + shortest)
+        end = min(max(speech_end, start + needed), start + longest, latest_end)
         if start > speech_start + 50:
             cue.notes.append(f"starts {(start - speech_start) / 1000:.2f} s after its speech")
         cue.start, cue.end = start / 1000, end / 1000

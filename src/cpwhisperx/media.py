@@ -105,6 +105,8 @@ def mux_subtitles(media: Path, tracks: list[SubtitleTrack], container: str, out:
     for number, track in enumerate(tracks):
         args += [f"-metadata:s:s:{number}", f"language={track.language}", f"-metadata:s:s:{number}", f"title={track.title}",
                  f"-disposition:s:{number}", "default" if track.default else "0"]
+        if container == "mp4":  # the MP4 muxer keeps no title tag; players show the track's handler name
+            args += [f"-metadata:s:s:{number}", f"handler_name={track.title}"]
     if container == "mp4":
         args += ["-movflags", "+faststart"]
     args += ["-f", "matroska" if container == "mkv" else "mp4", str(out)]

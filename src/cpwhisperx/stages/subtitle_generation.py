@@ -14,7 +14,8 @@ from cpwhisperx.transliteration import romanise
 def rules_from(s: Settings) -> LayoutRules:
     return LayoutRules(max_line_length=s.SUBTITLE_MAX_LINE_LENGTH, max_lines=s.SUBTITLE_MAX_LINES,
                        min_duration=s.SUBTITLE_MIN_DURATION, max_duration=s.SUBTITLE_MAX_DURATION, max_cps=s.SUBTITLE_MAX_CPS,
-                       min_gap=s.SUBTITLE_MIN_GAP, pause_split=s.SUBTITLE_PAUSE_SPLIT, max_lead=s.SUBTITLE_MAX_LEAD)
+                       min_gap=s.SUBTITLE_MIN_GAP, pause_split=s.SUBTITLE_PAUSE_SPLIT, max_lead=s.SUBTITLE_MAX_LEAD,
+                       max_delay=s.SUBTITLE_MAX_DELAY)
 
 
 def apply_lyrics_mode(transcript: Transcript, mode: str) -> Transcript:
