@@ -4,6 +4,7 @@ order, glossary protection) on a tiny random-weight model the test builds and co
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from cpwhisperx.cache import ResultCache  # noqa: E402
 from cpwhisperx.config import Settings  # noqa: E402
 from cpwhisperx.glossary import Glossary, Term  # noqa: E402
 from cpwhisperx.transcript import Segment, Transcript  # noqa: E402
-from cpwhisperx.translate import choose_engine, load_engine  # noqa: E402
+from cpwhisperx.translate import choose_engine, load_engine, model_identity  # noqa: E402
 from cpwhisperx.translate.nllb import NllbEngine  # noqa: E402
 from cpwhisperx.translate.text import translate_transcript  # noqa: E402
 
@@ -58,15 +59,35 @@ def test_tokenisation_batches_and_order(tiny_nllb: Path) -> None:
 def test_routing_loading_and_glossary_protection(tiny_nllb: Path, tmp_path: Path) -> None:
     settings = Settings(TRANSLATION_NLLB_MODEL=str(tiny_nllb))
     assert choose_engine("en", "ta", settings) == "nllb"
+    assert choose_engine("en", "es", settings) == "nllb"  # SPEC §7: pairs without a special engine go to NLLB
+    assert choose_engine("en", "es", Settings(TRANSLATION_NLLB_MODEL=str(tiny_nllb), TRANSLATION_ROUTES="en-es:apertium,*:nllb")) == "apertium"
+    assert choose_engine("en", "es", Settings()) == "apertium"  # NLLB not configured: the next route that is installed
     assert isinstance(load_engine("nllb", settings), NllbEngine)
     engine = RecordingNllb(tiny_nllb)
     source = Transcript(language="en", duration=6, segments=[
         Segment(id=0, start=0.0, end=2.0, text="Rahul told his"), Segment(id=1, start=2.2, end=4.0, text="bhai to go home.")])
     glossary = Glossary([Term("Rahul", "name", (), {"hi": "राहुल"}), Term("bhai", "kinship")])
-    translated, details = translate_transcript(source, "hi", "nllb", lambda: engine, glossary, ResultCache(tmp_path, "t"))
+    identity = model_identity("nllb", "en", "hi", settings)
+    translated, details = translate_transcript(source, "hi", "nllb", lambda: engine, glossary, ResultCache(tmp_path, "t"), identity)
     assert engine.sent == ["GLS0 told his GLS1 to go home."]
     assert details["engine"] == "nllb" and details["engine_calls"] == 1 and details["glossary"]["expected"] == 2
-    assert [s.start for s in translated.segments] == [0.0, 2.2][: len(translated.segments)]
+    assert [s.start for s in translated.segments] == [0.0, 2.2][: len(translated.segments)], translated.segments
+    # whatever the random model wrote around them, the placeholders came back as the renderings
+    output = " ".join(s.text for s in translated.segments)
+    assert "GLS" not in output and details["glossary"]["applied"] == ("राहुल" in output) + ("bhai" in output)
+    assert str(tiny_nllb) in identity
+
+
+def test_routes_override_from_the_command_line(tiny_nllb: Path, sample_film: Path, tmp_path: Path) -> None:
+    result = cpwx("translate", str(sample_film), "-s", "en", "-t", "es", "--set", f"TRANSLATION_NLLB_MODEL={tiny_nllb}",
+                  "--set", "TRANSLATION_ROUTES=en-es:apertium,*:nllb", "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    assert manifest(job, "10_translation")["metrics"]["targets"]["es"]["engine"] == "apertium"
+    rerun = cpwx("run", "--job-dir", str(job), "--set", "TRANSLATION_ROUTES=en-es:nllb", cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert re.search(r"ran ([^;\n]*)", rerun.stdout).group(1) == "translation, subtitle_generation"  # type: ignore[union-attr]
+    assert manifest(job, "10_translation")["metrics"]["targets"]["es"]["engine"] == "nllb"
 
 
 def test_translate_workflow_with_nllb(tiny_nllb: Path, sample_film: Path, tmp_path: Path) -> None:

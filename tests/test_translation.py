@@ -16,11 +16,12 @@ from cpwhisperx.errors import ResourceMissing
 from cpwhisperx.glossary import Glossary, Term, correct_transcript
 from cpwhisperx.layout import LayoutRules
 from cpwhisperx.transcript import Segment, Transcript, Word
-from cpwhisperx.translate import choose_engine, parse_routes
+from cpwhisperx.translate import choose_engine, model_identity, parse_routes
 from cpwhisperx.translate.apertium import ApertiumEngine
 from cpwhisperx.translate.text import translate_transcript
 
 HINDI_CLIPS = REPO / "tests" / "data" / "hindi"
+APERTIUM = model_identity("apertium", "en", "es", Settings())
 
 
 class CountingApertium(ApertiumEngine):
@@ -65,12 +66,31 @@ def test_translate_sample_film(sample_film: Path, tmp_path: Path, target: str, e
 
 def test_whisper_translates_hindi_speech(tmp_path: Path) -> None:
     clip = HINDI_CLIPS / "noa_bhopal_20193420147_sent_22.wav"
-    result = cpwx("translate", str(clip), "-t", "en", cwd=tmp_path)
+    glossary = tmp_path / "names.tsv"
+    glossary.write_text("term\ttype\taliases\ten\nPakistan\tname\tपाकिस्तान|Pakisthan\t\n", encoding="utf-8")
+    result = cpwx("translate", str(clip), "-t", "en", "--set", f"GLOSSARY_PATHS={glossary}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    assert manifest(job, "10_translation")["metrics"]["targets"]["en"]["engine"] == "whisper"
+    details = manifest(job, "10_translation")["metrics"]["targets"]["en"]
+    assert details["engine"] == "whisper"
     english = (job / "11_subtitle_generation" / f"{clip.stem}.en.txt").read_text(encoding="utf-8")
     assert "Pakistan" in english and re.fullmatch(r"[\x00-\x7f\s]+", english)
+    # the Hindi transcript's पाकिस्तान became the term, and the English keeps it: counted, not assumed
+    hindi = (job / "11_subtitle_generation" / f"{clip.stem}.hi.txt").read_text(encoding="utf-8")
+    assert details["glossary"]["expected"] == hindi.count("Pakistan") >= 1
+    assert details["glossary"]["applied"] == min(hindi.count("Pakistan"), english.count("Pakistan"))
+    assert "Pakistan" in (job / "10_translation" / "stage.log").read_text(encoding="utf-8")  # hotword of the translate task
+
+
+def test_english_from_whisper_gets_the_glossary_renderings() -> None:
+    from cpwhisperx.stages.translation import render_terms
+
+    glossary = Glossary([Term("bhai", "kinship", ("bhaiya",), {"en": "brother"}), Term("Rahul", "name")])
+    segment = Segment(id=0, start=0.0, end=2.0, text="Bhai, Rahul is here.", words=[Word(start=0.0, end=0.5, text=" Bhai,")])
+    rendered = render_terms(segment, glossary)
+    assert rendered.text == "brother, Rahul is here." and rendered.words == []
+    untouched = Segment(id=1, start=2.0, end=3.0, text="Nothing to change.", words=[Word(start=2.0, end=3.0, text=" Nothing")])
+    assert render_terms(untouched, glossary) is untouched
 
 
 def test_subtitle_with_two_targets(sample_film: Path, tmp_path: Path) -> None:
@@ -111,7 +131,7 @@ def two_segment_sentence() -> Transcript:
 def test_sentence_over_two_segments_is_sent_once(tmp_path: Path) -> None:
     engine = CountingApertium()
     cache = ResultCache(tmp_path, "translations", enabled=True)
-    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, Glossary(), cache)
+    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, Glossary(), cache, APERTIUM)
     assert engine.sent == ["The old man told his young son that the house was very cold.", "Good night."]
     first, second, third = translated.segments
     assert first.text and second.text and third.text == "Noche buena."
@@ -119,36 +139,74 @@ def test_sentence_over_two_segments_is_sent_once(tmp_path: Path) -> None:
     assert "viejo" in whole and "casa" in whole and whole.endswith(".")
     assert (first.start, first.end, second.start, second.end) == (1.0, 3.0, 3.2, 5.5)
     assert details["engine_calls"] == 2
+    # The target cues of that sentence lie in its source span: the words' time (speech) inside it, and
+    # what is shown starts no earlier than SUBTITLE_MAX_LEAD before it and no later than MAX_DELAY after its speech.
+    from cpwhisperx.layout import layout
+
+    rules = LayoutRules()
+    cues = layout(translated, rules)
+    assert " ".join(c.text for c in cues) == f"{whole} {third.text}"
+    for cue in cues:
+        assert 1.0 <= cue.speech_start < cue.speech_end <= 7.5
+        assert 1.0 - rules.max_lead <= cue.start <= cue.speech_start + rules.max_delay + 0.01
 
 
 def test_cache_serves_repeats_and_glossary_change_retranslates(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path, "translations", enabled=True)
     glossary = Glossary([Term("house", "cultural", (), {"es": "haveli"})])
     engine = CountingApertium()
-    translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, glossary, cache)
+    translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, glossary, cache, APERTIUM)
     assert len(engine.sent) == 2
     again = CountingApertium()
-    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: again, glossary, cache)
+    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: again, glossary, cache, APERTIUM)
     assert again.sent == [] and details["engine_calls"] == 0 and details["cache_hits"] == 2
     assert "haveli" in " ".join(s.text for s in translated.segments)
     changed = Glossary([Term("house", "cultural", (), {"es": "mansión"})])
     third = CountingApertium()
-    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: third, changed, cache)
+    translated, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: third, changed, cache, APERTIUM)
     assert len(third.sent) == 1 and "GLS0" in third.sent[0]  # only the sentence with the term
     assert "mansión" in " ".join(s.text for s in translated.segments)
 
 
+def test_another_model_is_a_cache_miss(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path, "translations", enabled=True)
+    translate_transcript(two_segment_sentence(), "es", "apertium", CountingApertium, Glossary(), cache, APERTIUM)
+    engine = CountingApertium()
+    _, details = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, Glossary(), cache, APERTIUM + " (updated)")
+    assert len(engine.sent) == 2 and details["cache_hits"] == 0
+    _, details = translate_transcript(two_segment_sentence(), "es", "apertium", CountingApertium, Glossary(), cache, APERTIUM)
+    assert details["cache_hits"] == 2 and details["model"] == "apertium eng-spa" and details["version"] != "unknown"
+
+
+def test_translations_are_shared_between_words_and_keep_renderings_whole(tmp_path: Path) -> None:
+    """A one-word translation of a two-segment sentence stays whole, and a rendering of several
+    words is never split between two cues."""
+    from cpwhisperx.translate.sentences import build_sentences, distribute
+
+    assert distribute("Gracias.", [(0, 6), (1, 6)]) == [(0, "Gracias."), (1, "")]
+    assert distribute("谢谢你们的帮助", [(0, 5), (1, 5)]) == [(0, "谢谢你们"), (1, "的帮助")]
+    source = Transcript(language="en", duration=6, segments=[
+        Segment(id=0, start=0.0, end=1.5, text="Then the young"), Segment(id=1, start=1.6, end=3.0, text="man left.")])
+    glossary = Glossary([Term("young man", "cultural", (), {"es": "joven caballero de la casa"})])
+    translated, details = translate_transcript(source, "es", "apertium", CountingApertium, glossary,
+                                               ResultCache(tmp_path, "t"), APERTIUM)
+    assert sum("joven caballero de la casa" in s.text for s in translated.segments) == 1
+    assert details["glossary"] == {"expected": 1, "applied": 1, "rate": 1.0}
+    titled = [Segment(id=0, start=0, end=2, text="I met Mr."), Segment(id=1, start=2.1, end=4, text="Dashwood. He was kind.")]
+    assert [s.text for s in build_sentences(titled)] == ["I met Mr. Dashwood.", "He was kind."]
+
+
 def test_corrupt_cache_entry_is_a_miss(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path, "translations", enabled=True)
-    translate_transcript(two_segment_sentence(), "es", "apertium", CountingApertium, Glossary(), cache)
+    translate_transcript(two_segment_sentence(), "es", "apertium", CountingApertium, Glossary(), cache, APERTIUM)
     entries = sorted((tmp_path / "translations").rglob("*.json"))
     assert len(entries) == 2
     tampered = json.loads(entries[0].read_text())
-    tampered["payload"]["translation"] = "wrong words"
+    tampered["payload"]["raw"] = "wrong words"
     entries[0].write_text(json.dumps(tampered))
     entries[1].write_text(entries[1].read_text()[:20])  # cut short
     engine = CountingApertium()
-    translated, _ = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, Glossary(), cache)
+    translated, _ = translate_transcript(two_segment_sentence(), "es", "apertium", lambda: engine, Glossary(), cache, APERTIUM)
     assert len(engine.sent) == 2 and cache.corrupt == 2
     assert translated.segments[2].text == "Noche buena."
 
@@ -198,3 +256,11 @@ def test_glossary_end_to_end(sample_film: Path, tmp_path: Path) -> None:
     assert biased.returncode == 0, biased.stderr
     assert "glossary hotwords: Dashwud" in (job / "06_asr" / "stage.log").read_text(encoding="utf-8")
     assert "Dashwud" in (job / "11_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8")
+
+
+def test_names_are_protected_only_as_written() -> None:
+    from cpwhisperx.glossary import protect
+
+    glossary = Glossary([Term("Will", "name", (), {"es": "Guillermo"}), Term("bhai", "kinship", (), {"es": "hermano"})])
+    text, renderings = protect("Will said he will call his Bhai.", glossary, "es")
+    assert text == "GLS0 said he will call his GLS1." and renderings == ["Guillermo", "hermano"]

@@ -122,7 +122,7 @@ class Settings(BaseModel):
     SUBTITLE_MAX_DELAY: float = Field(0.5, ge=0, description="How far a cue may appear after its speech starts. Speech faster than SUBTITLE_MAX_CPS for long gets cues above that reading speed (reported) rather than cues that drift behind the voice.")
 
     TRANSLATION_ROUTES: str = Field(
-        "indic-en:indictrans2,en-indic:indictrans2,indic-indic:indictrans2,en-pt:bergamot,pt-en:bergamot,*-*:apertium,*-*:nllb,*-en:whisper",
+        "indic-en:indictrans2,en-indic:indictrans2,indic-indic:indictrans2,en-pt:bergamot,pt-en:bergamot,*-*:nllb,*-*:apertium,*-en:whisper",
         description="Engine per language pair, first match with an installed engine wins: PAIR:ENGINE items where PAIR is "
                     "src-tgt, `indic` for any Indic language, `*` for any. Engines: indictrans2, nllb, apertium, bergamot, whisper "
                     "(English from the audio).")

@@ -182,15 +182,18 @@ def correct_transcript(transcript: Transcript, glossary: Glossary) -> tuple[Tran
 
 # --- protecting terms through translation ---------------------------------------------------
 
-def _term_pattern(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w])" + re.escape(term) + r"(?![\w])", re.IGNORECASE)
+def _term_pattern(term: Term) -> re.Pattern[str]:
+    """Where a term stands in a text: a whole word or phrase; a name only as written (capitalised),
+    so the name "Will" leaves the verb "will" alone."""
+    flags = 0 if term.type == "name" else re.IGNORECASE
+    return re.compile(r"(?<![\w])" + re.escape(term.term) + r"(?![\w])", flags)
 
 
 def protect(text: str, glossary: Glossary, target: str) -> tuple[str, list[str]]:
     """Glossary terms replaced by placeholders the engines pass through; the renderings to restore."""
     renderings: list[str] = []
     for term in sorted(glossary.terms, key=lambda t: -len(t.term)):
-        pattern = _term_pattern(term.term)
+        pattern = _term_pattern(term)
         if pattern.search(text):
             def swap(_: re.Match[str], term: Term = term) -> str:
                 renderings.append(term.rendering(target))
@@ -205,11 +208,9 @@ def restore(text: str, renderings: list[str]) -> str:
 
 
 def expected_renderings(text: str, glossary: Glossary, target: str) -> list[str]:
-    """What the translation of `text` must contain, one entry per glossary term occurrence."""
-    expected = []
-    for term in glossary.terms:
-        expected += [term.rendering(target)] * len(_term_pattern(term.term).findall(text))
-    return expected
+    """What the translation of `text` must contain, one entry per glossary term occurrence, found
+    exactly as `protect` finds them (longest term first, no overlaps)."""
+    return protect(text, glossary, target)[1]
 
 
 def segments_text(segments: list[Segment]) -> str:

@@ -13,20 +13,25 @@ import httpx
 from cpwhisperx.errors import ServiceFailed
 
 _YEAR = re.compile(r"(?:^|[\s._\-\[(])((?:19|20)\d{2})(?=$|[\s._\-\])])")
-_RELEASE_TAGS = re.compile(r"[\s._\-\[(](?:2160p|1080p|720p|480p|x264|x265|h264|h265|hevc|bluray|brrip|webrip|web-dl|web|hdrip|dvdrip|"
+_YEAR_IN_BRACKETS = re.compile(r"[\[(]((?:19|20)\d{2})[\])]")
+# Release tags end a title; "web" alone is a word of titles too, so only its tag forms count.
+_RELEASE_TAGS = re.compile(r"[\s._\-\[(](?:2160p|1080p|720p|480p|x264|x265|h264|h265|hevc|bluray|brrip|webrip|web-dl|hdrip|dvdrip|"
                            r"hdtv|aac|dts|proper|remastered|extended|unrated)\b.*$", re.IGNORECASE)
 
 
 def parse_title_year(stem: str) -> tuple[str, int | None]:
-    """`Jaane Tu Ya Jaane Na (2008)` and `Jaane.Tu.Ya.Jaane.Na.2008.1080p` → ('Jaane Tu Ya Jaane Na', 2008)."""
-    matches = list(_YEAR.finditer(stem))
-    year = None
-    title = stem
-    for match in matches:
-        if match.start(1) > 0:  # a year at the very start is part of the title ("2012", "1917")
-            year = int(match.group(1))
-            title = stem[: match.start(1)]
-            break
+    """`Jaane Tu Ya Jaane Na (2008)` and `Jaane.Tu.Ya.Jaane.Na.2008.1080p` → ('Jaane Tu Ya Jaane Na', 2008).
+
+    A year in brackets is the release year; otherwise the last year-like word after the first one
+    is ("Blade.Runner.2049.2017" is from 2017; "1917 (2019)" keeps its title).
+    """
+    year, title = None, stem
+    bracketed = _YEAR_IN_BRACKETS.search(stem)
+    later = [m for m in _YEAR.finditer(stem) if m.start(1) > 0]
+    if bracketed and bracketed.start() > 0:
+        year, title = int(bracketed.group(1)), stem[: bracketed.start()]
+    elif later:
+        year, title = int(later[-1].group(1)), stem[: later[-1].start(1)]
     title = _RELEASE_TAGS.sub("", title)
     title = re.sub(r"[._]+", " ", title).strip(" -[(")
     return re.sub(r"\s+", " ", title), year
@@ -59,7 +64,11 @@ class TmdbClient:
                 problem = f"TMDB cannot be reached ({type(exc).__name__})"
             else:
                 if response.status_code == 200:
-                    return response.json()  # type: ignore[no-any-return]
+                    try:
+                        return response.json()  # type: ignore[no-any-return]
+                    except ValueError:
+                        raise ServiceFailed(f"TMDB answered {path} with something that is not JSON",
+                                            hint="check TMDB_BASE_URL points at the TMDB v3 API") from None
                 if response.status_code == 401:
                     raise TmdbAuthError("TMDB refused the API key (401)", hint="check TMDB_API_KEY")
                 if response.status_code == 404:
@@ -102,7 +111,9 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
     if header.strip().isdigit():
         return min(float(header), 60.0)
     if header:
-        when = email.utils.parsedate_to_datetime(header)
-        if when is not None:
+        try:
+            when = email.utils.parsedate_to_datetime(header)
             return max(0.0, min(when.timestamp() - time.time(), 60.0))
+        except (TypeError, ValueError):  # a header that is neither seconds nor a date: back off as usual
+            pass
     return min(2.0 ** attempt, 30.0)

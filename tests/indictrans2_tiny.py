@@ -1,0 +1,55 @@
+"""Builds tiny IndicTrans2-shaped models with random weights, laid out as the engine expects them.
+
+The real models need AI4Bharat's own modelling and tokenizer code from the model hub, which cannot
+be fetched here. These are standard transformers seq2seq models (M2M100, the architecture
+IndicTrans2 follows) with a word-level tokenizer that knows IndicProcessor's language tags, saved
+in the folders en-indic, indic-en and indic-indic, so the engine loads them through the same
+Auto classes, IndicProcessor pre- and post-processing, batching and generation as the real ones.
+Quality is meaningless; the point is the path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cpwhisperx.languages import FLORES
+
+CORPUS = [
+    "राहुल बाज़ार गया और उसने फल खरीदे ।",
+    "यह घर बहुत पुराना है और सर्दी में ठंडा रहता है ।",
+    "भाई ने कहा कि हम कल सुबह चलेंगे ।",
+    "Rahul went to the market and bought fruit .",
+    "This house is very old and stays cold in winter .",
+    "Brother said that we will leave tomorrow morning .",
+]
+DIRECTIONS = ("en-indic", "indic-en", "indic-indic")
+
+
+def build_tiny_indictrans2(root: Path) -> Path:
+    """The model root (TRANSLATION_INDICTRANS2_MODEL) with one tiny model per direction."""
+    import torch
+    from tokenizers import Tokenizer, pre_tokenizers
+    from tokenizers.models import WordLevel
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, PreTrainedTokenizerFast
+
+    tags = sorted(set(FLORES.values()))
+    words = sorted({word for line in CORPUS for word in line.split()} | {"GLS0", "GLS1", "GLS2"})
+    vocab = ["<s>", "<pad>", "</s>", "<unk>", *tags, *words]
+    for number, direction in enumerate(DIRECTIONS):
+        folder = root / direction
+        backend = Tokenizer(WordLevel({token: i for i, token in enumerate(vocab)}, unk_token="<unk>"))
+        backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+        tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                            unk_token="<unk>", additional_special_tokens=tags,
+                                            model_input_names=["input_ids", "attention_mask"], model_max_length=256)
+        tokenizer.save_pretrained(str(folder))
+        torch.manual_seed(number)
+        config = M2M100Config(vocab_size=len(vocab), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                              decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=512,
+                              pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
+        model = M2M100ForConditionalGeneration(config)
+        with torch.no_grad():  # larger random weights, so that different inputs give different outputs
+            for parameter in model.parameters():
+                parameter.normal_(0.0, 0.6)
+        model.save_pretrained(str(folder))
+    return root
