@@ -124,3 +124,9 @@ def test_changed_limits_are_obeyed() -> None:
     report = measure(facts(cues), rules)
     assert report["all_within"], report
     assert all(len(c.lines) == 1 for c in cues)
+
+
+def test_words_without_a_leading_space_do_not_run_together() -> None:
+    segments = [Segment(id=0, start=0.0, end=1.0, text="Hello there", words=[Word(start=0.0, end=0.5, text=" Hello"), Word(start=0.5, end=1.0, text=" there")]),
+                Segment(id=1, start=1.1, end=2.0, text="friend", words=[Word(start=1.1, end=2.0, text="friend")])]
+    assert [cue.text for cue in layout(Transcript(language="en", duration=3, segments=segments), RULES)] == ["Hello there friend"]

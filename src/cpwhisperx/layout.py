@@ -104,7 +104,8 @@ def tokens_from(transcript: Transcript) -> list[Token]:
     for seg in sorted(transcript.segments, key=lambda s: s.start):
         lyrics = "lyrics" in seg.flags
         if seg.words:
-            tokens += [Token(w.text if tokens or w.text.startswith(" ") else w.text, w.start, w.end, lyrics) for w in seg.words if w.text.strip()]
+            # a word without its leading space (the first of a segment, some scripts) must not run into the one before
+            tokens += [Token(w.text if w.text[:1].isspace() else " " + w.text, w.start, w.end, lyrics) for w in seg.words if w.text.strip()]
             continue
         parts = seg.text.split()
         total = sum(graphemes(p) for p in parts) or 1
