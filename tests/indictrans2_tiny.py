@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tiny_seq2seq import random_m2m100
+
 from cpwhisperx.languages import FLORES
 
 CORPUS = [
@@ -27,10 +29,9 @@ DIRECTIONS = ("en-indic", "indic-en", "indic-indic")
 
 def build_tiny_indictrans2(root: Path) -> Path:
     """The model root (TRANSLATION_INDICTRANS2_MODEL) with one tiny model per direction."""
-    import torch
     from tokenizers import Tokenizer, pre_tokenizers
     from tokenizers.models import WordLevel
-    from transformers import M2M100Config, M2M100ForConditionalGeneration, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     tags = sorted(set(FLORES.values()))
     words = sorted({word for line in CORPUS for word in line.split()} | {"GLS0", "GLS1", "GLS2"})
@@ -43,13 +44,6 @@ def build_tiny_indictrans2(root: Path) -> Path:
                                             unk_token="<unk>", additional_special_tokens=tags,
                                             model_input_names=["input_ids", "attention_mask"], model_max_length=256)
         tokenizer.save_pretrained(str(folder))
-        torch.manual_seed(number)
-        config = M2M100Config(vocab_size=len(vocab), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-                              decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=512,
-                              pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
-        model = M2M100ForConditionalGeneration(config)
-        with torch.no_grad():  # larger random weights, so that different inputs give different outputs
-            for parameter in model.parameters():
-                parameter.normal_(0.0, 0.6)
+        model = random_m2m100(len(vocab), seed=number)
         model.save_pretrained(str(folder))
     return root

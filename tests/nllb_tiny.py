@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tiny_seq2seq import random_m2m100
+
 from cpwhisperx.languages import FLORES
 
 CORPUS = [
@@ -23,10 +25,9 @@ def build_tiny_nllb(folder: Path) -> Path:
     """Train the SentencePiece model, build the transformers model, convert it; the converted folder."""
     import ctranslate2
     import sentencepiece
-    import torch
     from tokenizers import Tokenizer
     from tokenizers.models import WordLevel
-    from transformers import M2M100Config, M2M100ForConditionalGeneration, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
     corpus = folder / "corpus.txt"
@@ -42,14 +43,7 @@ def build_tiny_nllb(folder: Path) -> Path:
                                         bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
                                         additional_special_tokens=codes)
     tokenizer.save_pretrained(str(hf))
-    torch.manual_seed(0)
-    config = M2M100Config(vocab_size=len(vocab), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-                          decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=1024,
-                          pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
-    model = M2M100ForConditionalGeneration(config)
-    with torch.no_grad():  # larger random weights, so that different inputs give different outputs
-        for parameter in model.parameters():
-            parameter.normal_(0.0, 0.6)
+    model = random_m2m100(len(vocab))
     model.save_pretrained(str(hf))
     (hf / "sentencepiece.bpe.model").write_bytes((folder / "sentencepiece.bpe.model").read_bytes())
     converted = folder / "nllb-tiny-ct2"
