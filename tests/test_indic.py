@@ -170,3 +170,10 @@ def test_nukta_forms_become_one() -> None:
 def test_every_indic_language_has_a_script_and_prompt() -> None:
     for language in INDIC + ["ur"]:
         assert EXPECTED_SCRIPT[language] and expected_share(STEERING_PROMPTS[language], language) == 1.0
+
+
+def test_urdu_vowel_marks_are_read_where_written() -> None:
+    from cpwhisperx.hindustani import to_devanagari
+
+    assert to_devanagari("کِتستانوں") == "कितसतानों"  # zer: the short i Urdu usually leaves out
+    assert to_devanagari("مُکتّر") == "मुकत्तर"  # pesh, and shadda doubling the consonant

@@ -40,9 +40,13 @@ _SHORT_VOWELS = {"\u0650": "ि", "\u064f": "ु"}  # zer, pesh; zabar is the in
 _DIACRITICS = regex.compile("[\u064b-\u065f\u0670\u06e1]")
 
 
+def _one_form(word: str) -> str:
+    return unicodedata.normalize("NFC", word).translate(_VARIANTS)
+
+
 def spelling_key(word: str) -> str:
     """The word as Urdu spells it without vowel marks, in one form per letter."""
-    return _DIACRITICS.sub("", unicodedata.normalize("NFC", word).translate(_VARIANTS))
+    return _DIACRITICS.sub("", _one_form(word))
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +69,8 @@ def lexicon() -> dict[str, str]:
 def to_devanagari(word: str) -> str:
     """One word (letters only, no punctuation) in Urdu letters, in Devanagari."""
     key = spelling_key(word)
-    return _WORDS.get(key) or lexicon().get(key) or _by_letters(key if key else word)
+    # the letter rules keep the vowel marks (zer, pesh, shadda) where Whisper wrote them
+    return _WORDS.get(key) or lexicon().get(key) or _by_letters(_one_form(word))
 
 
 def _by_letters(word: str) -> str:
