@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,13 @@ def ffmpeg(*args: str) -> None:
 
 def job_dirs(cwd: Path) -> list[Path]:
     return sorted(p.parent for p in (cwd / "out").glob("*/*/*/*/job-*/job.json"))
+
+
+def ran_stages(stdout: str) -> list[str]:
+    """The stages a run's summary line ("done in … s: ran a, b; up to date: …") says it ran."""
+    match = re.search(r"ran ([^;\n]*)", stdout)
+    assert match, stdout
+    return [] if match.group(1) == "nothing" else match.group(1).split(", ")
 
 
 def manifest(job_dir: Path, stage_dir: str) -> dict:

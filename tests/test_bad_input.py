@@ -37,6 +37,25 @@ def test_empty_file(tmp_path: Path) -> None:
     assert result.returncode == 2 and "empty" in result.stderr
 
 
+def test_audio_stream_without_samples_leaves_no_outputs(tmp_path: Path) -> None:
+    """A stage that fails after writing some files keeps none of them under their final names."""
+    import wave
+
+    empty = tmp_path / "no samples.wav"
+    with wave.open(str(empty), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(b"")
+    result = cpwx("transcribe", str(empty), cwd=tmp_path)
+    assert result.returncode == 2 and "holds no samples" in result.stderr
+    (job,) = job_dirs(tmp_path)
+    assert sorted(p.name for p in (job / "01_demux").iterdir()) == ["manifest.json", "stage.log"]
+    data = manifest(job, "01_demux")
+    assert data["status"] == "failed" and data["outputs"] == []
+    assert {f["path"] for f in data["intermediate_files"] if "failed" in f["reason"]} == {"01_demux/media.json", "01_demux/audio.wav"}
+
+
 def test_video_without_audio(make_media: Callable[..., Path], tmp_path: Path) -> None:
     video = make_media("silent_video.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p")
     result = cpwx("transcribe", str(video), cwd=tmp_path)

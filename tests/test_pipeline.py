@@ -11,19 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import cpwx, manifest
+from conftest import cpwx, job_dirs, manifest, ran_stages
 
 from cpwhisperx.files import sha256_file
 from cpwhisperx.stages import STAGE_ORDER
 
 STAGE_DIRS = [f"{i:02d}_{name}" for i, name in enumerate(STAGE_ORDER, start=1)]
 TRANSCRIBE_STAGES = ["01_demux", "05_vad", "06_asr", "07_alignment", "09_hallucination_removal", "11_subtitle_generation"]
-
-
-def ran_stages(stdout: str) -> list[str]:
-    match = re.search(r"ran ([^;\n]*)", stdout)
-    assert match, stdout
-    return [] if match.group(1) == "nothing" else match.group(1).split(", ")
 
 
 def test_every_stage_has_a_full_manifest(finished_job: Path) -> None:
@@ -155,6 +149,8 @@ def test_sigkill_in_asr_then_resume_and_lock(job_copy: Path) -> None:
     assert manifest(job_copy, "06_asr")["status"] == "running"
     status = cpwx("status", "--job-dir", str(job_copy), cwd=job_copy)
     assert "interrupted" in status.stdout, status.stdout
+    (asr_row,) = [line for line in status.stdout.splitlines() if "06_asr" in line]
+    assert "interrupted" in asr_row and "running" not in asr_row, asr_row
     leftovers = sorted(p.name for p in (job_copy / "06_asr").iterdir())
     assert "transcript.json" not in leftovers
     assert all(name in ("manifest.json", "stage.log") or name.endswith(".part.json") for name in leftovers), leftovers
@@ -165,3 +161,16 @@ def test_sigkill_in_asr_then_resume_and_lock(job_copy: Path) -> None:
     assert ran_stages(result.stdout) == ["asr", "alignment", "hallucination_removal", "subtitle_generation"]
     assert manifest(job_copy, "06_asr")["status"] == "success"
     assert not [p for p in (job_copy / "06_asr").iterdir() if p.name.endswith(".part.json")]
+
+
+def test_relative_job_dir(tmp_path: Path, short_clip: Path) -> None:
+    prepared = cpwx("prepare", "--media", str(short_clip), "--set", "WHISPER_MODEL=tiny.en", cwd=tmp_path)
+    assert prepared.returncode == 0, prepared.stderr
+    (job,) = job_dirs(tmp_path)
+    relative = job.relative_to(tmp_path)
+    result = cpwx("run", "--job-dir", str(relative), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "demux" in ran_stages(result.stdout) and "subtitle_generation" in ran_stages(result.stdout)
+    assert manifest(job, "01_demux")["outputs"][0]["path"] == "01_demux/media.json"
+    status = cpwx("status", "--job-dir", str(relative), cwd=tmp_path)
+    assert status.returncode == 0 and "success" in status.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import cpwx, job_dirs, manifest
+from conftest import cpwx, job_dirs, manifest, ran_stages
 
 from cpwhisperx.tmdb import parse_title_year
 
@@ -169,3 +169,39 @@ def test_no_key_skips_with_a_warning(film_clip: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
     assert "no TMDB_API_KEY" in manifest(job, "02_tmdb")["reason"]
+
+
+def test_key_added_later_runs_the_lookup(fake_tmdb: str, film_clip: Path, tmp_path: Path) -> None:
+    """A skip for a missing key is not a result: the run after the key is set looks the film up."""
+    settings = ("--set", "WHISPER_MODEL=tiny.en", "--set", "TMDB_ENABLED=true", "--set", f"TMDB_BASE_URL={fake_tmdb}")
+    first = cpwx("transcribe", str(film_clip), *settings, cwd=tmp_path, env={"TMDB_API_KEY": ""})
+    assert first.returncode == 0, first.stderr
+    assert "tmdb" not in ran_stages(first.stdout) and "asr" in ran_stages(first.stdout)
+    (job,) = job_dirs(tmp_path)
+    assert manifest(job, "02_tmdb")["status"] == "skipped"
+    # still no key: the look-up is tried again and skipped again, and nothing after it runs again
+    again = cpwx("run", "--job-dir", str(job), cwd=tmp_path, env={"TMDB_API_KEY": ""})
+    assert again.returncode == 0, again.stderr
+    assert ran_stages(again.stdout) == [] and "no TMDB_API_KEY" in again.stderr
+    with_key = cpwx("run", "--job-dir", str(job), cwd=tmp_path, env={"TMDB_API_KEY": API_KEY})
+    assert with_key.returncode == 0, with_key.stderr
+    assert ran_stages(with_key.stdout)[:2] == ["tmdb", "glossary_load"], with_key.stdout
+    assert manifest(job, "02_tmdb")["status"] == "success"
+    terms = {t["term"] for t in json.loads((job / "03_glossary_load" / "glossary.json").read_text(encoding="utf-8"))}
+    assert {"Jai Singh Rathore", "Aditi Mahant"} <= terms
+    for path in job.rglob("*"):
+        if path.is_file() and path.suffix != ".wav":
+            assert API_KEY not in path.read_text(encoding="utf-8", errors="replace"), path
+    # a miss is a lasting answer for the same title: reused, not asked again
+    FakeTmdb.scenario = "miss"
+    try:
+        requests = len(FakeTmdb.requests)
+        code, stderr, missed = run_with_tmdb(film_clip, fake_tmdb, tmp_path / "miss")
+        assert code == 0, stderr
+        assert manifest(missed, "02_tmdb")["status"] == "skipped"
+        asked = len(FakeTmdb.requests)
+        assert asked > requests
+        rerun = cpwx("run", "--job-dir", str(missed), cwd=tmp_path, env={"TMDB_API_KEY": API_KEY})
+        assert rerun.returncode == 0 and ran_stages(rerun.stdout) == [] and len(FakeTmdb.requests) == asked
+    finally:
+        FakeTmdb.scenario = "found"

@@ -75,7 +75,10 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
             if manifest.get("errors"):
                 detail = manifest["errors"][0]["message"].splitlines()[0]
             seconds = manifest.get("duration_seconds")
-            table.add_row(stage_dir_name(stage_number(name), name), manifest["status"], f"{seconds:.2f}" if seconds is not None else "", detail)
+            state = manifest["status"]
+            if state == "running" and not RunLock.is_held(job.dir):
+                state, detail = "interrupted", "the run stopped mid-stage; `cpwx run` does this stage again"
+            table.add_row(stage_dir_name(stage_number(name), name), state, f"{seconds:.2f}" if seconds is not None else "", detail)
         out.print(table)
         out.print(f"media: {job.record.media.path}")
         for item in job.record.deliverables:

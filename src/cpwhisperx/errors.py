@@ -66,8 +66,14 @@ class StageFailed(CpwxError):
 
 
 class StageSkipped(Exception):
-    """Raised by a stage that found it has nothing to do (its manifest says skipped, with the reason)."""
+    """Raised by a stage that found it has nothing to do (its manifest says skipped, with the reason).
 
-    def __init__(self, reason: str) -> None:
+    `lasting` says whether the reason holds as long as the stage's inputs and configuration do (no
+    match for the title asked for); a reason that can change without them (a missing API key, a
+    service that did not answer) is not lasting, and the next run tries the stage again.
+    """
+
+    def __init__(self, reason: str, *, lasting: bool) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.lasting = lasting

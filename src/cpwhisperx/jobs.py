@@ -77,6 +77,8 @@ class Job:
 
     @classmethod
     def load(cls, job_dir: Path) -> Job:
+        # Resolved once here, so that every path built from it later is absolute.
+        job_dir = Path(job_dir).expanduser().resolve()
         path = job_dir / "job.json"
         if not path.is_file():
             raise InvalidInput(f"'{job_dir}' is not a job directory (no job.json)", hint="give the directory `cpwx prepare` printed, or use -j JOB_ID")

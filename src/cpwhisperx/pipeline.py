@@ -90,16 +90,29 @@ def _run_stages(job: Job, settings, result: RunResult, from_stage: str | None, f
             result.skipped.append(spec.name)
             continue
         previous = load_manifest(io.dir)
-        done = previous is not None and (previous.get("status") == "success" or bool(previous.get("self_skipped")))
-        if not rerun and done and (not reached_from or _up_to_date(previous, io)):
+        if not rerun and _reusable(previous) and (not reached_from or _up_to_date(previous, io)):
             log.info("stage %02d %s: up to date, not run again", spec.number, spec.name)
             result.reused.append(spec.name)
             result.deliverables.extend(_deliverables(previous, job))
             continue
+        status = _execute(spec, io)
+        if status == "skipped":
+            result.skipped.append(spec.name)
+            # Skipped again, as last time: no output changed, so later stages need not run for it.
+            if not (previous and previous.get("status") == "skipped"):
+                rerun = True
+            continue
         rerun = True
-        _execute(spec, io)
         result.ran.append(spec.name)
         result.deliverables.extend(_deliverables({"outputs": io.outputs}, job))
+
+
+def _reusable(previous: dict | None) -> bool:  # type: ignore[type-arg]
+    """A stage done before: successful, or skipped by itself for a reason that lasts as long as its
+    inputs and configuration (a skip for a missing key or an unreachable service is tried again)."""
+    if previous is None:
+        return False
+    return previous.get("status") == "success" or bool(previous.get("self_skipped") and previous.get("skip_lasting"))
 
 
 def _up_to_date(previous: dict, io: StageIO) -> bool:  # type: ignore[type-arg]
@@ -128,7 +141,8 @@ def _record_skip(io: StageIO, reason: str) -> None:
     log.info("stage %02d %s: skipped (%s)", io.number, io.name, reason)
 
 
-def _execute(spec: StageSpec, io: StageIO) -> None:
+def _execute(spec: StageSpec, io: StageIO) -> str:
+    """Run one stage; its final status (success or skipped), or StageFailed."""
     started, clock, cpu = now_iso(), time.perf_counter(), time.process_time()
     try:
         io.reset_dir()
@@ -143,12 +157,13 @@ def _execute(spec: StageSpec, io: StageIO) -> None:
             spec.runner()(io)
         except StageSkipped as skipped:
             manifest = io.manifest("skipped", started, clock, cpu, reason=skipped.reason)
-            manifest["self_skipped"] = True
+            manifest.update({"self_skipped": True, "skip_lasting": skipped.lasting})
             io.write_manifest(manifest)
             log.info("stage %02d %s: skipped (%s)", spec.number, spec.name, skipped.reason)
-            return
+            return "skipped"
         except BaseException as exc:
             io.log.debug("failure", exc_info=exc)
+            _discard_outputs(io)
             try:
                 io.write_manifest(io.manifest("failed", started, clock, cpu, errors=[error_entry(exc)]))
             except OSError as write_error:
@@ -160,5 +175,20 @@ def _execute(spec: StageSpec, io: StageIO) -> None:
         manifest = io.manifest("success", started, clock, cpu)
         io.write_manifest(manifest)
         log.info("stage %02d %s: success in %.3f s", spec.number, spec.name, manifest["duration_seconds"])
+        return "success"
     finally:
         detach(handler, CAPTURED_LOGGERS)
+
+
+def _discard_outputs(io: StageIO) -> None:
+    """A failed stage keeps none of its outputs under their final names: a later run or reader
+    must not take a part of the stage's work for the whole of it."""
+    for record in io.outputs:
+        path = io.job.dir / record["path"]
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("stage %02d %s: could not remove '%s' after the failure: %s", io.number, io.name, record["path"], exc)
+            continue
+        io.intermediate_files.append({"path": record["path"], "retained": False, "reason": "removed: the stage failed before finishing"})
+    io.outputs = []

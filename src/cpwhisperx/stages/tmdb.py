@@ -16,7 +16,7 @@ def run(io: StageIO) -> None:
         if s.TMDB_REQUIRED:
             raise ResourceMissing(problem, hint="export TMDB_API_KEY=… or put it in config/secrets.json")
         io.warn(problem)
-        raise StageSkipped(problem)
+        raise StageSkipped(problem, lasting=False)
     parsed_title, parsed_year = parse_title_year(io.job.stem)
     title, year = s.TMDB_TITLE or parsed_title, s.TMDB_YEAR or parsed_year
     client = TmdbClient(s.TMDB_BASE_URL, key, s.TMDB_TIMEOUT, s.TMDB_MAX_RETRIES)
@@ -24,13 +24,13 @@ def run(io: StageIO) -> None:
         film = client.find_film(title, year)
         if film is None:
             io.warn(f"TMDB knows no film '{title}'" + (f" ({year})" if year else ""))
-            raise StageSkipped(f"no TMDB match for '{title}'")
+            raise StageSkipped(f"no TMDB match for '{title}'", lasting=True)
         cast = client.cast(int(film["id"]), s.TMDB_MAX_CAST)
     except ServiceFailed as exc:
         if s.TMDB_REQUIRED:
             raise
         io.warn(str(exc).splitlines()[0])
-        raise StageSkipped(f"TMDB look-up failed: {exc.message}") from None
+        raise StageSkipped(f"TMDB look-up failed: {exc.message}", lasting=False) from None
     finally:
         io.metrics.update({"requests": client.requests, "retries": client.retries})
         client.close()
