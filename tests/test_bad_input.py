@@ -161,3 +161,18 @@ def test_output_directory_that_cannot_be_written(tmp_path: Path, short_clip: Pat
         assert "cannot create a job directory" in result.stderr and "OUTPUT_DIR" in result.stderr
         assert "Traceback" not in result.stderr
     assert media.read_bytes() == before and blocker.read_text() == "a file where a folder should be\n"
+
+
+def test_english_only_model_for_hindi_is_refused(tmp_path: Path) -> None:
+    """Named or given as a directory, an English-only model never transcribes Hindi into garbage."""
+    clip = Path(__file__).parent / "data" / "hindi" / "noa_chandigarh_202018191821_sent_11.wav"
+    result = cpwx("transcribe", str(clip), "-s", "hi", "--set", "WHISPER_MODEL=tiny.en", cwd=tmp_path)
+    assert result.returncode == 2 and "English only" in result.stderr and "base" in result.stderr
+    assert job_dirs(tmp_path) == []
+    folder = cpwx("models", "path", "tiny.en", cwd=tmp_path).stdout.strip()
+    copy = tmp_path / "my-model"
+    shutil.copytree(folder, copy)
+    result = cpwx("transcribe", str(clip), "-s", "hi", "--set", f"WHISPER_MODEL={copy}", cwd=tmp_path)
+    assert result.returncode == 2 and "knows English only" in result.stderr and "stage 'asr' failed" in result.stderr
+    (job,) = job_dirs(tmp_path)
+    assert not (job / "06_asr" / "transcript.json").exists()

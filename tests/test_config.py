@@ -101,3 +101,52 @@ def test_every_setting_a_stage_reads_is_in_its_config_hash() -> None:
             continue
         read = set(re.findall(r"\b(?:s|settings|io\.settings)\.([A-Z][A-Z0-9_]+)\b", module.read_text(encoding="utf-8")))
         assert read - covered - placement == set(), f"{spec.name} reads keys outside its config hash"
+
+
+def test_malformed_line_names_file_and_line_without_its_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CPWX_CONFIG", raising=False)
+    (tmp_path / "config").mkdir()
+    user_file = tmp_path / "config" / ".env.pipeline"
+    for text, line in (("WHISPER_BEAM_SIZE=3\nVAD_THRESHOLD 0.4\n", 2), ("# ok\n\nWHISPER_MODEL='base\n", 3),
+                       ("WHISPER_BEAM_SIZE=3\n=1\n", 2), ("WHISPER_BEAM_SIZE\n", 1)):
+        user_file.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            load_config(cwd=tmp_path, environ={})
+        assert f"'{user_file}', line {line}: not a KEY=VALUE line" in str(caught.value), text
+        assert caught.value.exit_code == ExitCode.INVALID_INPUT
+
+
+def test_a_file_that_is_no_configuration_is_never_quoted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPWX_CONFIG pointed at a password file: the message names the file and line, never a byte of it."""
+    shadow = tmp_path / "shadow"
+    shadow.write_text("root:$6$SECRETHASH$abc:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n", encoding="utf-8")
+    monkeypatch.setenv("CPWX_CONFIG", str(shadow))
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={})
+    assert "line 1" in str(caught.value) and "SECRETHASH" not in str(caught.value) and "root:" not in str(caught.value)
+    shadow.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ConfigError, match="not a text file"):
+        load_config(environ={})
+
+
+@pytest.mark.parametrize("origin", ["--set", "file"])
+def test_secrets_are_refused_as_configuration(origin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CPWX_CONFIG", raising=False)
+    if origin == "file":
+        (tmp_path / "config").mkdir()
+        (tmp_path / "config" / ".env.pipeline").write_text("TMDB_API_KEY=k3y-value-123\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(cwd=tmp_path, environ={}, overrides={"TMDB_API_KEY": "k3y-value-123"} if origin == "--set" else None)
+    message = str(caught.value)
+    assert "secret" in message and "environment" in message and "config/secrets.json" in message
+    assert "TMDB_TITLE" not in message and "k3y-value-123" not in message
+
+
+def test_english_only_model_refused_for_other_languages() -> None:
+    for values in ({"WHISPER_MODEL": "tiny.en", "SOURCE_LANGUAGE": "hi"},
+                   {"WHISPER_MODEL": "distil-small.en", "LANGUAGE_CANDIDATES": "hi,en"}):
+        with pytest.raises(ConfigError) as caught:
+            Settings(**values)
+        assert "English only" in str(caught.value) and "base" in str(caught.value)
+    assert Settings(WHISPER_MODEL="tiny.en", SOURCE_LANGUAGE="en").WHISPER_MODEL == "tiny.en"
+    assert Settings(WHISPER_MODEL="tiny.en").SOURCE_LANGUAGE == "auto"

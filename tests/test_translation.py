@@ -82,6 +82,19 @@ def test_whisper_translates_hindi_speech(tmp_path: Path) -> None:
     assert "Pakistan" in (job / "10_translation" / "stage.log").read_text(encoding="utf-8")  # hotword of the translate task
 
 
+def test_no_correction_on_whisper_english_when_turned_off(tmp_path: Path) -> None:
+    clip = HINDI_CLIPS / "noa_bhopal_20193420147_sent_22.wav"
+    glossary = tmp_path / "names.tsv"
+    glossary.write_text("term\ttype\taliases\nPakland\tname\tPakistan\n", encoding="utf-8")
+    result = cpwx("translate", str(clip), "-t", "en", "--set", f"GLOSSARY_PATHS={glossary}", "--set", "GLOSSARY_CORRECT_ASR=false",
+                  "--set", "GLOSSARY_ASR_BIAS=false", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    english = (job / "11_subtitle_generation" / f"{clip.stem}.en.txt").read_text(encoding="utf-8")
+    assert "Pakistan" in english and "Pakland" not in english
+    assert manifest(job, "10_translation")["metrics"]["targets"]["en"]["glossary_corrections"] == 0
+
+
 def test_english_from_whisper_gets_the_glossary_renderings() -> None:
     from cpwhisperx.stages.translation import render_terms
 
@@ -220,7 +233,8 @@ def test_alias_and_misspelling_correction() -> None:
     fixed, corrections = correct_transcript(t, glossary)
     assert fixed.segments[0].text == "Rahul, meet Anjali Sharma and Rahul bhai Rahul."
     assert [(c.found, c.term, c.kind) for c in corrections] == [
-        ("Raahul,", "Rahul", "exact"), ("Anjli Sharma", "Anjali Sharma", "exact"), ("Rahool", "Rahul", "close"), ("राहुल.", "Rahul", "exact")]
+        ("Raahul,", "Rahul", "alias"), ("Anjli Sharma", "Anjali Sharma", "alias"), ("Rahool", "Rahul", "spelling"), ("राहुल.", "Rahul", "alias")]
+    assert corrections[2].evidence["edit_distance"] == 2 and "metaphone" in corrections[2].evidence["sounds_alike"]
     anjali = fixed.segments[0].words[2]
     assert (anjali.start, anjali.end) == (2, 3.9)
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import io
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cpwhisperx.errors import ConfigError
 from cpwhisperx.languages import is_known
@@ -27,6 +29,7 @@ ComputeType = Literal[
     "float16", "bfloat16", "float32",
 ]
 SubtitleFormat = Literal["srt", "vtt", "ass"]
+MULTILINGUAL_HINT = "set WHISPER_MODEL to a multilingual model: base (bundled), small, medium, large-v3 or large-v3-turbo"
 
 
 def _split_list(value: Any) -> Any:
@@ -163,6 +166,17 @@ class Settings(BaseModel):
         parse_routes(value)
         return value
 
+    @model_validator(mode="after")
+    def _languages_the_model_knows(self) -> Settings:
+        from cpwhisperx.models import is_english_only
+
+        others = [code for code in (self.SOURCE_LANGUAGE, *self.LANGUAGE_CANDIDATES) if code not in ("auto", "en")]
+        if others and is_english_only(self.WHISPER_MODEL):
+            what = f"SOURCE_LANGUAGE={self.SOURCE_LANGUAGE}" if self.SOURCE_LANGUAGE not in ("auto", "en") \
+                else f"LANGUAGE_CANDIDATES={','.join(self.LANGUAGE_CANDIDATES)}"
+            raise ConfigError(f"WHISPER_MODEL={self.WHISPER_MODEL} knows English only, but {what}", hint=MULTILINGUAL_HINT)
+        return self
+
     @field_validator("SOURCE_LANGUAGE")
     @classmethod
     def _known_language(cls, value: str) -> str:
@@ -178,16 +192,44 @@ KEYS: tuple[str, ...] = tuple(Settings.model_fields)
 SECRET_KEYS: tuple[str, ...] = ("TMDB_API_KEY", "HF_TOKEN")
 
 
-def parse_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; `#` comments; values may be quoted."""
-    from dotenv import dotenv_values
+_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-    # No ${VAR} expansion: a prompt or title holding "${...}" is kept as written.
-    return {k: (v or "") for k, v in dotenv_values(path, interpolate=False).items()}
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; `#` comments; values may be quoted; no ${VAR} expansion (a prompt or title
+    holding "${...}" is kept as written). A line that is not KEY=VALUE stops with its file and line
+    number; the line itself is never repeated, since the file may not be a configuration file."""
+    from dotenv.parser import parse_stream
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"'{path}' is not a text file (not UTF-8)", hint="give a .env.pipeline file of KEY=VALUE lines") from None
+    values: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.key is None and not binding.error:
+            continue  # a blank line or a comment
+        if binding.error or binding.key is None or binding.value is None or not _KEY_NAME.fullmatch(binding.key):
+            raise ConfigError(f"'{path}', line {_first_written_line(binding.original.string, binding.original.line)}: not a KEY=VALUE line",
+                              hint="write KEY=VALUE (quote a value holding spaces or #), or begin the line with # to make it a comment")
+        values[binding.key] = binding.value
+    return values
+
+
+def _first_written_line(chunk: str, line: int) -> int:
+    """The parser's chunk may begin with the blank lines before the one that is wrong."""
+    for part in chunk.split("\n"):
+        if part.strip():
+            break
+        line += 1
+    return line
 
 
 def check_keys(values: Mapping[str, Any], origin: str) -> None:
     for key in values:
+        if key in SECRET_KEYS:
+            raise ConfigError(f"{key} is a secret and is not read from {origin}: configuration is recorded in every job",
+                              hint=f"export {key}=… in the environment, or put it in config/secrets.json")
         if key not in Settings.model_fields:
             close = difflib.get_close_matches(key.upper(), KEYS, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]}?" if close else "`cpwx config keys` lists every key"

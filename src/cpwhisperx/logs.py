@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 from cpwhisperx.config import SECRET_KEYS
+from cpwhisperx.errors import ConfigError
 
 LOGGER_NAME = "cpwhisperx"
 # Libraries whose messages belong in the stage log too.
 CAPTURED_LOGGERS = (LOGGER_NAME, "faster_whisper")
+SECRETS_HINT = 'write it as {"TMDB_API_KEY": "…", "HF_TOKEN": "…"}, or give the secrets in the environment instead'
 FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
@@ -21,7 +23,15 @@ def load_secrets(cwd: Path | None = None) -> dict[str, str]:
     found: dict[str, str] = {}
     path = (cwd or Path.cwd()) / "config" / "secrets.json"
     if path.is_file():
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"'{path}' is not a text file (not UTF-8)", hint=SECRETS_HINT) from None
+        except json.JSONDecodeError as exc:
+            # The position only: the file holds secrets, and the message goes to logs.
+            raise ConfigError(f"'{path}' is not valid JSON (line {exc.lineno}, column {exc.colno})", hint=SECRETS_HINT) from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"'{path}' is not a JSON object", hint=SECRETS_HINT)
         found.update({k: str(v) for k, v in data.items() if k in SECRET_KEYS and v})
     found.update({k: os.environ[k] for k in SECRET_KEYS if os.environ.get(k)})
     return found

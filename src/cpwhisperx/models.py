@@ -53,6 +53,11 @@ class ResolvedModel:
     source: str  # local | cache | bundled | downloaded
 
 
+def is_english_only(name: str) -> bool:
+    """Whisper's English-only models are named with `.en` (tiny.en, distil-small.en, …)."""
+    return Path(name).name.lower().endswith(".en")
+
+
 def default_models_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "cp-whisperx" / "models"

@@ -148,9 +148,6 @@ class StageIO:
         self.log.warning(message)
         self.warnings.append(message)
 
-    def output_paths(self) -> list[Path]:
-        return [self.job.dir / o["path"] for o in self.outputs]
-
     # --- manifest -------------------------------------------------------------------------
     def reset_dir(self) -> None:
         """Remove what an earlier attempt left, keeping the stage log."""

@@ -7,8 +7,6 @@ from pathlib import Path
 from cpwhisperx.layout import Cue
 from cpwhisperx.transcript import Transcript
 
-FORMATS = ("srt", "vtt", "ass")
-
 
 def to_ssafile(cues: list[Cue]):  # type: ignore[no-untyped-def]
     import pysubs2

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from cpwhisperx.files import atomic_write_text
-
 SCHEMA_VERSION = 1
 
 
@@ -49,6 +47,3 @@ class Transcript(BaseModel):
     @classmethod
     def load(cls, path: Path) -> Transcript:
         return cls.model_validate_json(path.read_text(encoding="utf-8"))
-
-    def save(self, path: Path) -> None:
-        atomic_write_text(path, self.to_json())

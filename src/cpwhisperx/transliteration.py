@@ -62,7 +62,7 @@ def _word_to_devanagari(word: str, script: str) -> str:
         return _ARABIC_LETTERS.sub(lambda m: hindustani.to_devanagari(m.group()), word.translate(_URDU_PUNCTUATION))
     if script == "Latin":
         # Velthuis reads casual romanisation best (aa, ii, sh, kh); a final virama is the silent schwa.
-        out = _convert("Velthuis", "Devanagari", word.lower().replace("c", "k").replace("kh", "kh").replace("w", "v"))
+        out = _convert("Velthuis", "Devanagari", word.lower().replace("c", "k").replace("w", "v"))
         return regex.sub(r"्(?=\P{L}*$)", "", out)
     return _convert(_AKSHARAMUKHA[script], "Devanagari", word)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 class AsrBackend(Protocol):
     name: str
+    multilingual: bool
 
     def detect_language(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, candidates: list[str],
                         windows: int) -> tuple[str, float, list[tuple[str, float]]]: ...

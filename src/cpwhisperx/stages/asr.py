@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 
 from cpwhisperx import asr
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments, shift_words
-from cpwhisperx.config import Settings
+from cpwhisperx.config import MULTILINGUAL_HINT, Settings
+from cpwhisperx.errors import InvalidInput
 from cpwhisperx.glossary import asr_prompt, correct_transcript
 from cpwhisperx.media import SAMPLE_RATE, read_wav
 from cpwhisperx.models import resolve
@@ -62,6 +63,9 @@ def run(io: StageIO) -> None:
         loaded = time.perf_counter()
         backend = asr.create(selection, str(model.path), s.WHISPER_CPU_THREADS)
         io.metrics["model_load_seconds"] = round(time.perf_counter() - loaded, 3)
+        if not backend.multilingual and options.language not in (None, "en"):
+            raise InvalidInput(f"the model '{model.name}' knows English only, but the speech is to be transcribed as '{options.language}'",
+                               hint=MULTILINGUAL_HINT)
         if options.language is None:
             # Detected here rather than inside decoding, so the candidates and the script prompt apply.
             language, probability, ranked = backend.detect_language(audio, regions, s.LANGUAGE_CANDIDATES, s.WHISPER_LANGUAGE_DETECTION_SEGMENTS)
@@ -97,10 +101,10 @@ def run(io: StageIO) -> None:
     io.extra["language"] = language_info
     if glossary.terms and s.GLOSSARY_CORRECT_ASR:
         transcript, corrections = correct_transcript(transcript, glossary)
-        io.write_json("glossary_corrections.json", [c.__dict__ for c in corrections], "glossary_corrections")
+        io.write_json("glossary_corrections.json", [asdict(c) for c in corrections], "glossary_corrections")
         io.metrics["glossary_corrections"] = len(corrections)
         for c in corrections:
-            io.log.info("glossary: '%s' → '%s' (%s match) in segment %d at %.2f s", c.found, c.term, c.kind, c.segment, c.start)
+            io.log.info("glossary: '%s' → '%s' (%s: %s) in segment %d at %.2f s", c.found, c.term, c.kind, c.evidence, c.segment, c.start)
     io.extra["script"] = _script_reports(transcript)
     io.write_text(TRANSCRIPT_FILE, transcript.to_json(), "transcript", language=transcript.language)
     io.metrics.update({"audio_seconds": round(duration, 3), "segments": len(transcript.segments),

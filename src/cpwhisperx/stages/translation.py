@@ -11,7 +11,9 @@ from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.cache import ResultCache, cache_dir
 from cpwhisperx.glossary import Glossary, asr_prompt, correct_transcript, protect, restore
 from cpwhisperx.media import read_wav
-from cpwhisperx.models import resolve
+from cpwhisperx.config import MULTILINGUAL_HINT
+from cpwhisperx.errors import InvalidInput
+from cpwhisperx.models import is_english_only, resolve
 from cpwhisperx.stageio import StageIO
 from cpwhisperx.stages.glossary_load import load_glossary
 from cpwhisperx.stages.subtitle_generation import output_name, source_transcript
@@ -59,10 +61,8 @@ def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> t
     audio = read_wav(io.input("demux", "audio.wav", "audio"))
     selection = asr.select(s.WHISPER_BACKEND, s.WHISPER_DEVICE, s.WHISPER_COMPUTE_TYPE, s.WHISPER_BACKEND_STRICT)
     model = resolve(s.WHISPER_MODEL, s.MODELS_DIR)
-    if model.name.endswith(".en"):
-        from cpwhisperx.errors import ResourceMissing
-
-        raise ResourceMissing(f"the English-only model '{model.name}' cannot translate", hint="set WHISPER_MODEL to a multilingual model such as base")
+    if is_english_only(model.name):
+        raise InvalidInput(f"the English-only model '{model.name}' cannot translate", hint=MULTILINGUAL_HINT)
     regions = load_regions(io)
     options = DecodeOptions.from_settings(s, task="translate")
     hotwords = asr_prompt(glossary, s.GLOSSARY_ASR_MAX_TERMS) if glossary.terms and s.GLOSSARY_ASR_BIAS else ""
@@ -75,9 +75,11 @@ def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> t
     result = backend.transcribe(audio, regions, options, lambda done: None) if regions != [] else Transcript(language="en", duration=source.duration)
     seconds = time.perf_counter() - started
     translated = result.model_copy(update={"language": "en", "language_probability": None})
-    translated, corrections = correct_transcript(translated, glossary)
+    corrections = []
+    if s.GLOSSARY_CORRECT_ASR:
+        translated, corrections = correct_transcript(translated, glossary)
     for c in corrections:
-        io.log.info("glossary (en): '%s' → '%s' (%s match) at %.2f s", c.found, c.term, c.kind, c.start)
+        io.log.info("glossary (en): '%s' → '%s' (%s: %s) at %.2f s", c.found, c.term, c.kind, c.evidence, c.start)
     translated = translated.model_copy(update={"segments": [render_terms(seg, glossary) for seg in translated.segments]})
     details = {"engine": "whisper", "model": f"whisper {model.name}", "version": selection.backend, "sentences": len(translated.segments),
                "segments": len(source.segments), "engine_calls": 1, "cache_hits": 0, "glossary_corrections": len(corrections),
