@@ -3,6 +3,7 @@ order, glossary protection) on a tiny random-weight model the test builds and co
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from pathlib import Path
@@ -98,3 +99,27 @@ def test_translate_workflow_with_nllb(tiny_nllb: Path, sample_film: Path, tmp_pa
     details = manifest(job, "10_translation")["metrics"]["targets"]["hi"]
     assert details["engine"] == "nllb" and details["model"] == "nllb-tiny-ct2" and details["engine_calls"] == details["sentences"] > 5
     assert (job / "11_subtitle_generation" / "sample_film.hi.srt").is_file()
+    # a decoding setting changes the translations: the warm cache must not answer for the old one
+    rerun = cpwx("run", "--job-dir", str(job), "--set", "TRANSLATION_BEAM_SIZE=2", cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    again = manifest(job, "10_translation")["metrics"]["targets"]["hi"]
+    assert again["engine_calls"] == again["sentences"] and again["cache_hits"] == 0
+    same = cpwx("run", "--job-dir", str(job), "--from", "translation", cwd=tmp_path)
+    assert same.returncode == 0 and manifest(job, "10_translation")["metrics"]["targets"]["hi"]["cache_hits"] == again["sentences"]
+
+
+def test_every_setting_an_engine_reads_is_in_its_cache_key() -> None:
+    """Same rule as a stage's config hash: a setting that changes a translation is in the key."""
+    from cpwhisperx.translate import ENGINES
+
+    for name, spec in ENGINES.items():
+        if spec.module is None:
+            continue
+        source = Path(importlib.import_module(spec.module).__file__).read_text(encoding="utf-8")  # type: ignore[arg-type]
+        read = set(re.findall(r"\bsettings\.([A-Z][A-Z0-9_]+)\b", source))
+        if "translation_device(" in source:
+            read.add("TRANSLATION_DEVICE")
+        assert read <= set(spec.result_settings), f"{name} reads {sorted(read - set(spec.result_settings))} outside its cache key"
+    nllb = Settings(TRANSLATION_NLLB_MODEL="/models/nllb")
+    assert model_identity("nllb", "en", "hi", nllb) != model_identity("nllb", "en", "hi", Settings(TRANSLATION_NLLB_MODEL="/models/nllb",
+                                                                                                  TRANSLATION_BEAM_SIZE=1))

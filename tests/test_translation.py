@@ -224,6 +224,19 @@ def test_corrupt_cache_entry_is_a_miss(tmp_path: Path) -> None:
     assert translated.segments[2].text == "Noche buena."
 
 
+def test_a_cache_that_cannot_be_written_is_a_warning(sample_film: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be\n")
+    result = cpwx("translate", str(sample_film), "-s", "en", "-t", "es", "--set", f"CACHE_DIR={blocker / 'cache'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "cannot be written" in result.stderr
+    (job,) = job_dirs(tmp_path)
+    data = manifest(job, "10_translation")
+    assert data["status"] == "success" and any("cannot be written" in w for w in data["warnings"])
+    assert data["cache"]["writable"] is False and data["metrics"]["targets"]["es"]["engine_calls"] > 5
+    assert "Señor John Dashwood" in (job / "11_subtitle_generation" / "sample_film.es.txt").read_text(encoding="utf-8")
+
+
 def test_alias_and_misspelling_correction() -> None:
     glossary = Glossary([Term("Rahul", "name", ("Raahul", "राहुल")), Term("Anjali Sharma", "name", ("Anjli Sharma",)),
                          Term("bhai", "kinship")])

@@ -29,10 +29,20 @@ def cache_key(*parts: Any) -> str:
 
 
 class ResultCache:
+    """A cache that cannot be read or written is no failure: the work is done without it, and
+    `problems` says why (once per kind), for the stage's warnings."""
+
     def __init__(self, root: Path, namespace: str, enabled: bool = True) -> None:
         self.root = root / namespace
         self.enabled = enabled
+        self.writable = True
         self.hits = self.misses = self.corrupt = 0
+        self.problems: list[str] = []
+
+    def _problem(self, message: str) -> None:
+        if message not in self.problems:
+            log.debug(message)  # the stage reports it as its warning
+            self.problems.append(message)
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -49,6 +59,10 @@ class ResultCache:
         except FileNotFoundError:
             self.misses += 1
             return None
+        except (NotADirectoryError, PermissionError, IsADirectoryError) as exc:
+            self._problem(f"the result cache {self.root} cannot be read ({exc.strerror or exc}); working without it")
+            self.misses += 1
+            return None
         except (ValueError, KeyError, TypeError, OSError) as exc:
             log.warning("cache entry %s is corrupt (%s); computing it again", path, exc)
             self.corrupt += 1
@@ -58,8 +72,12 @@ class ResultCache:
         return entry["payload"]
 
     def put(self, key: str, payload: Any) -> None:
-        if not self.enabled:
+        if not self.enabled or not self.writable:
             return
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         entry = {"checksum": hashlib.sha256(text.encode()).hexdigest(), "payload": payload}
-        atomic_write_text(self._path(key), json.dumps(entry, ensure_ascii=False))
+        try:
+            atomic_write_text(self._path(key), json.dumps(entry, ensure_ascii=False))
+        except OSError as exc:  # read-only, full, or not a folder
+            self.writable = False
+            self._problem(f"the result cache {self.root} cannot be written ({exc.strerror or exc}); results are not kept for later runs")

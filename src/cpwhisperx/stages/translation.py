@@ -48,7 +48,9 @@ def run(io: StageIO) -> None:
         io.log.info("%s→%s with %s (%s): %s", source.language, target, engine_name, details["model"],
                      {k: details[k] for k in ("sentences", "engine_calls", "cache_hits") if k in details})
     io.metrics.update({"source_language": source.language, "targets": report})
-    io.cache = {"used": cache.enabled, "hits": cache.hits, "misses": cache.misses, "corrupt": cache.corrupt}
+    for problem in cache.problems:
+        io.warn(problem)
+    io.cache = {"used": cache.enabled, "hits": cache.hits, "misses": cache.misses, "corrupt": cache.corrupt, "writable": cache.writable}
 
 
 def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> tuple[Transcript, dict[str, Any]]:

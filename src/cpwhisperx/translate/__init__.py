@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -39,6 +40,9 @@ class EngineSpec:
     # Names the exact model a pair is translated with, without loading it: part of the cache key,
     # so a replaced model never serves the old model's translations.
     identity: Callable[[str, str, Settings], str]
+    # Every setting that changes what the engine writes (decoding, batching, device): part of the
+    # cache key too, so a changed setting is never answered from the cache.
+    result_settings: tuple[str, ...] = ()
 
 
 def _importable(*modules: str) -> str | None:
@@ -121,18 +125,22 @@ def _indictrans2_installed(source: str, target: str, settings: Settings) -> str 
     return _importable("torch", "transformers", "IndicTransToolkit") or _dir_setting(settings.TRANSLATION_INDICTRANS2_MODEL, "TRANSLATION_INDICTRANS2_MODEL")
 
 
+# Beam width, batching (padding changes the numbers) and the device (so do its kernels).
+NEURAL_RESULT_SETTINGS = ("TRANSLATION_BEAM_SIZE", "TRANSLATION_BATCH_SIZE", "TRANSLATION_DEVICE")
+
 ENGINES: dict[str, EngineSpec] = {
     "indictrans2": EngineSpec(
         "indictrans2", "cpwhisperx.translate.indictrans2",
         "pip install 'cp-whisperx[indictrans2]' and set TRANSLATION_INDICTRANS2_MODEL to a folder holding the "
         "AI4Bharat IndicTrans2 models (subfolders en-indic, indic-en, indic-indic)",
         lambda s, t: (is_indic(s) or s == "en") and (is_indic(t) or t == "en") and s != t and (is_indic(s) or is_indic(t)),
-        _indictrans2_installed, _model_dir_identity("TRANSLATION_INDICTRANS2_MODEL")),
+        _indictrans2_installed, _model_dir_identity("TRANSLATION_INDICTRANS2_MODEL"), NEURAL_RESULT_SETTINGS + ("TRANSLATION_INDICTRANS2_MODEL",)),
     "nllb": EngineSpec(
         "nllb", "cpwhisperx.translate.nllb",
         "pip install 'cp-whisperx[nllb]' and set TRANSLATION_NLLB_MODEL to an NLLB-200 model converted with "
         "ct2-transformers-converter --copy_files sentencepiece.bpe.model",
-        lambda s, t: s in FLORES and t in FLORES and s != t, _nllb_installed, _model_dir_identity("TRANSLATION_NLLB_MODEL")),
+        lambda s, t: s in FLORES and t in FLORES and s != t, _nllb_installed, _model_dir_identity("TRANSLATION_NLLB_MODEL"),
+        NEURAL_RESULT_SETTINGS + ("TRANSLATION_NLLB_MODEL",)),
     "apertium": EngineSpec(
         "apertium", "cpwhisperx.translate.apertium",
         "apt-get install apertium apertium-<src>-<tgt> (e.g. apertium-eng-spa)",
@@ -208,7 +216,15 @@ def translation_device(settings: Settings) -> str:
 
 
 def model_identity(name: str, source: str, target: str, settings: Settings) -> str:
-    return ENGINES[name].identity(source, target, settings)
+    """The model and every setting that changes its translations, as the cache key's part."""
+    spec = ENGINES[name]
+    identity = spec.identity(source, target, settings)
+    if spec.result_settings:
+        values = {key: getattr(settings, key) for key in spec.result_settings}
+        if "TRANSLATION_DEVICE" in values:
+            values["TRANSLATION_DEVICE"] = translation_device(settings)
+        identity += " " + json.dumps(values, sort_keys=True)
+    return identity
 
 
 def load_engine(name: str, settings: Settings) -> TextEngine:
