@@ -112,7 +112,34 @@ def test_model_not_available_offline(tmp_path: Path, short_clip: Path) -> None:
 
 def test_strict_backend_stops_with_exit_3(tmp_path: Path, short_clip: Path) -> None:
     result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_BACKEND=mlx", "--set", "WHISPER_BACKEND_STRICT=true", cwd=tmp_path)
-    assert result.returncode == 3 and "WHISPER_BACKEND=mlx is not available" in result.stderr
+    assert result.returncode == 3 and "WHISPER_BACKEND=mlx is not available" in result.stderr and "not built" in result.stderr
+    result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_DEVICE=mps", "--set", "WHISPER_BACKEND_STRICT=true", cwd=tmp_path)
+    assert result.returncode == 3 and "WHISPER_DEVICE=mps is not available" in result.stderr and "not built" in result.stderr
+
+
+def test_no_description_promises_what_is_not_built() -> None:
+    from cpwhisperx.asr import NOT_BUILT, NOT_BUILT_DEVICES
+    from cpwhisperx.config import Settings
+
+    fields = Settings.model_fields
+    for name in NOT_BUILT:
+        assert f"`{name}`" in fields["WHISPER_BACKEND"].description and "not built" in fields["WHISPER_BACKEND"].description
+    for device in NOT_BUILT_DEVICES:
+        assert f"`{device}`" in fields["WHISPER_DEVICE"].description and "not built" in fields["WHISPER_DEVICE"].description
+    assert "Apple Silicon" not in fields["WHISPER_BACKEND"].description
+    assert "no initial prompt" not in fields["WHISPER_HOTWORDS"].description
+
+
+def test_batched_decoding_says_what_it_leaves_out(tmp_path: Path, short_clip: Path) -> None:
+    result = cpwx("transcribe", str(short_clip), "-s", "en", "--set", "WHISPER_BATCH_SIZE=4", "--set", "WHISPER_MODEL=tiny.en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "WHISPER_BATCH_SIZE=4: only the first temperature" in result.stderr and "without the text before it" in result.stderr
+    (job,) = job_dirs(tmp_path)
+    warnings = " ".join(manifest(job, "06_asr")["warnings"])
+    assert "only the first temperature" in warnings and "without the text before it" in warnings
+    quiet = cpwx("transcribe", str(short_clip), "-s", "en", "--set", "WHISPER_BATCH_SIZE=4", "--set", "WHISPER_MODEL=tiny.en",
+                 "--set", "WHISPER_TEMPERATURE=0", "--set", "WHISPER_CONDITION_ON_PREVIOUS_TEXT=false", cwd=tmp_path)
+    assert quiet.returncode == 0 and "WHISPER_BATCH_SIZE" not in quiet.stderr
 
 
 def test_fallback_backend_and_device_warn(tmp_path: Path, short_clip: Path) -> None:

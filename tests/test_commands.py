@@ -87,8 +87,24 @@ def test_models_commands(tmp_path: Path) -> None:
 def test_doctor_reports(tmp_path: Path) -> None:
     result = cpwx("doctor", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for fragment in ("ffmpeg version", "CPU cores", "faster-whisper", "available", "whisperx", "model base", "model cache"):
+    for fragment in ("ffmpeg version", "CPU cores", "faster-whisper", "available", "model base", "model cache",
+                     "backend whisperx", "backend mlx", "device mps", "VAD", "translation apertium", "eng-spa",
+                     "translation bergamot", "translation nllb", "translation indictrans2", "translation whisper",
+                     "cp-whisperx[nllb]", "everything the default workflows need is here"):
         assert fragment in result.stdout, fragment
+    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") >= 3}
+    assert "not built" in lines["backend whisperx"] and "not built" in lines["backend mlx"] and "not built" in lines["device mps"]
+    assert "TRANSLATION_NLLB_MODEL is not set" in lines["translation nllb"]
+
+
+def test_doctor_exits_3_when_ffmpeg_is_missing(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = cpwx("doctor", cwd=tmp_path, env={"PATH": str(empty)})
+    assert result.returncode == 3, result.stdout
+    assert "missing for the default workflows: ffmpeg, ffprobe" in result.stdout
+    result = cpwx("doctor", cwd=tmp_path, env={"WHISPER_MODEL": "small", "MODELS_DIR": str(tmp_path / "empty-cache")})
+    assert result.returncode == 3 and "model small" in result.stdout.split("missing for the default workflows:")[1]
 
 
 def test_config_show_and_keys(tmp_path: Path) -> None:

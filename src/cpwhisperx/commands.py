@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cpwhisperx.cache import cache_dir
@@ -78,7 +79,7 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
             state = manifest["status"]
             if state == "running" and not RunLock.is_held(job.dir):
                 state, detail = "interrupted", "the run stopped mid-stage; `cpwx run` does this stage again"
-            table.add_row(stage_dir_name(stage_number(name), name), state, f"{seconds:.2f}" if seconds is not None else "", detail)
+            table.add_row(stage_dir_name(stage_number(name), name), state, f"{seconds:.2f}" if seconds is not None else "", escape(detail))
         out.print(table)
         out.print(f"media: {job.record.media.path}")
         for item in job.record.deliverables:
@@ -128,41 +129,105 @@ def models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def doctor(settings: Settings) -> int:
+    """Every tool, backend, engine and model, available or why not; exit code 3 when something the
+    default workflows need is missing."""
     from cpwhisperx import asr, hardware, media
     from cpwhisperx import models as registry
 
-    table = Table(show_header=False)
-    table.add_column("check")
-    table.add_column("result")
-    table.add_row("cp-whisperx", _version())
-    table.add_row("Python", f"{sys.version.split()[0]} ({sys.executable})")
-    table.add_row("platform", f"{platform.system()} {platform.machine()}")
+    rows = Table(show_header=False)
+    rows.add_column("check")
+    rows.add_column("result")
+    missing: list[str] = []
+
+    def row(name: str, result: str) -> None:
+        rows.add_row(escape(name), escape(result))  # plain text: a hint such as cp-whisperx[nllb] is no markup
+
+    def required(name: str, problem: str | None, fine: str) -> None:
+        if problem is None:
+            row(name, fine)
+        else:
+            rows.add_row(escape(name), f"[red]missing[/red]: {escape(problem)}")
+            missing.append(name)
+
+    row("cp-whisperx", _version())
+    row("Python", f"{sys.version.split()[0]} ({sys.executable})")
+    row("platform", f"{platform.system()} {platform.machine()}")
     for tool in ("ffmpeg", "ffprobe"):
         try:
-            table.add_row(tool, media.tool_version(tool))
+            required(tool, None, media.tool_version(tool))
         except CpwxError as exc:  # shown, not raised: doctor reports every problem
-            table.add_row(tool, f"[red]missing[/red]: {exc}")
-    table.add_row("CPU cores", str(hardware.cpu_count()))
-    table.add_row("CUDA devices", str(hardware.cuda_device_count()))
-    table.add_row("Apple Silicon", "yes" if hardware.is_apple_silicon() else "no")
-    for name in [*asr.REGISTRY, *asr.NOT_BUILT]:
+            required(tool, str(exc), "")
+    row("CPU cores", str(hardware.cpu_count()))
+    row("CUDA devices", str(hardware.cuda_device_count()))
+    for device, why in asr.NOT_BUILT_DEVICES.items():
+        row(f"device {device}", f"not built: {why}")
+    for name in asr.REGISTRY:
         why = asr.backend_available(name)
-        table.add_row(f"backend {name}", "available" if why is None else f"not available: {why}")
+        if name == "faster-whisper":
+            required(f"backend {name}", why, "available")
+        else:
+            row(f"backend {name}", "available" if why is None else f"not installed: {why}")
+    for name, why in asr.NOT_BUILT.items():
+        row(f"backend {name}", f"not built: {why}")
     try:
-        chosen = asr.select(settings.WHISPER_BACKEND, settings.WHISPER_DEVICE, settings.WHISPER_COMPUTE_TYPE, strict=False)
-        table.add_row("ASR would use", f"{chosen.backend} on {chosen.device} ({chosen.compute_type})" + "".join(f"; {w}" for w in chosen.warnings))
-    except Exception as exc:
-        table.add_row("ASR would use", f"[red]{exc}[/red]")
-    root = registry.models_dir(settings.MODELS_DIR)
+        chosen = asr.select(settings.WHISPER_BACKEND, settings.WHISPER_DEVICE, settings.WHISPER_COMPUTE_TYPE, strict=settings.WHISPER_BACKEND_STRICT)
+        row("ASR would use", f"{chosen.backend} on {chosen.device} ({chosen.compute_type})" + "".join(f"; {w}" for w in chosen.warnings))
+    except CpwxError as exc:
+        required("ASR would use", str(exc), "")
+    required("VAD (Silero, ONNX)", _vad_problem() if settings.VAD_ENABLED else None,
+             "available" if settings.VAD_ENABLED else "off (VAD_ENABLED=false)")
+    try:
+        model = registry.resolve(settings.WHISPER_MODEL, settings.MODELS_DIR, allow_download=False)
+        required(f"model {settings.WHISPER_MODEL} (WHISPER_MODEL)", None, f"{model.source}: {model.path}")
+    except CpwxError as exc:
+        required(f"model {settings.WHISPER_MODEL} (WHISPER_MODEL)", exc.message, "")
     for name, state, path in registry.status_rows(settings.MODELS_DIR):
-        if state != "downloadable":
-            table.add_row(f"model {name}", f"{state} {path}")
-    table.add_row("model cache", f"{root} ({_size_mb(root):.0f} MB)")
+        if state != "downloadable" and name != settings.WHISPER_MODEL:
+            row(f"model {name}", f"{state} {path}")
+    for name, state in _translation_engines(settings):
+        row(f"translation {name}", state)
+    root = registry.models_dir(settings.MODELS_DIR)
+    row("model cache", f"{root} ({_size_mb(root):.0f} MB)")
     cache_root = cache_dir(settings.CACHE_DIR)
-    table.add_row("result cache", f"{cache_root} ({_size_mb(cache_root):.0f} MB{'' if settings.CACHE_ENABLED else ', off'})")
-    table.add_row("job outputs", str(output_root(settings)))
-    out.print(table)
+    row("result cache", f"{cache_root} ({_size_mb(cache_root):.0f} MB{'' if settings.CACHE_ENABLED else ', off'})")
+    row("job outputs", str(output_root(settings)))
+    out.print(rows)
+    if missing:
+        out.print(f"missing for the default workflows: {', '.join(missing)}")
+        return ExitCode.RESOURCE_MISSING
+    out.print("everything the default workflows need is here")
     return ExitCode.OK
+
+
+def _vad_problem() -> str | None:
+    import importlib.util
+
+    if importlib.util.find_spec("onnxruntime") is None:
+        return "the onnxruntime package is not installed (pip install onnxruntime)"
+    spec = importlib.util.find_spec("faster_whisper")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    if not any((Path(folder) / "assets" / "silero_vad_v6.onnx").is_file() for folder in folders):
+        return "faster-whisper's Silero VAD model (assets/silero_vad_v6.onnx) is missing: reinstall faster-whisper"
+    return None
+
+
+def _translation_engines(settings: Settings) -> list[tuple[str, str]]:
+    """Each translation engine: available (and for what), or why not and how to get it."""
+    from cpwhisperx.translate import ENGINES, apertium_pairs
+
+    rows = []
+    for name, spec in ENGINES.items():
+        if name == "apertium":
+            pairs = sorted(apertium_pairs())
+            state = f"available: {', '.join(pairs)}" if pairs else f"not installed ({spec.install_hint})"
+        elif name == "whisper":
+            state = "available: any language → English from the audio, with a multilingual WHISPER_MODEL"
+        else:
+            source, target = ("en", "pt") if name == "bergamot" else ("en", "hi")
+            why = spec.installed(source, target, settings)
+            state = "available" + (" (en↔pt)" if name == "bergamot" else "") if why is None else f"not available: {why}; {spec.install_hint}"
+        rows.append((name, state))
+    return rows
 
 
 def config(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from cpwhisperx.errors import ResourceMissing
-from cpwhisperx.hardware import cuda_device_count, importable, is_apple_silicon, supported_compute_types
+from cpwhisperx.hardware import cuda_device_count, importable, supported_compute_types
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,8 +45,10 @@ class BackendSpec:
 REGISTRY: dict[str, BackendSpec] = {
     "faster-whisper": BackendSpec("faster-whisper", "cpwhisperx.asr.faster_whisper", "faster_whisper", ("cpu", "cuda"), "pip install faster-whisper"),
 }
-# Named in the configuration but not built yet: asking for them falls back (or stops in strict mode).
-NOT_BUILT = {"whisperx": "the whisperX backend is not available in this version", "mlx": "the MLX backend is not available in this version"}
+# Named in the configuration but not built in this version: asking for them falls back to
+# faster-whisper on the CPU with a warning, or stops with exit code 3 in strict mode.
+NOT_BUILT = {"whisperx": "the whisperX backend is not built in this version", "mlx": "the MLX backend is not built in this version"}
+NOT_BUILT_DEVICES = {"mps": "no backend of this version runs on Apple GPUs (mps is not built)"}
 
 
 @dataclass
@@ -73,10 +75,8 @@ def select(backend: str, device: str, compute_type: str, strict: bool) -> Select
             raise ResourceMissing(message + " and WHISPER_BACKEND_STRICT=true", hint="install what is missing, choose another WHISPER_BACKEND/WHISPER_DEVICE, or set WHISPER_BACKEND_STRICT=false to fall back")
         warnings.append(message + "; falling back")
 
-    chosen = backend
-    if backend == "auto":
-        chosen = "mlx" if is_apple_silicon() and importable("mlx_whisper") and backend_available("mlx") is None else "faster-whisper"
-    elif (why := backend_available(backend)) is not None:
+    chosen = "faster-whisper" if backend == "auto" else backend
+    if backend != "auto" and (why := backend_available(backend)) is not None:
         fallback(f"WHISPER_BACKEND={backend} is not available: {why}")
         chosen = "faster-whisper"
     if (why := backend_available(chosen)) is not None:
@@ -88,6 +88,9 @@ def select(backend: str, device: str, compute_type: str, strict: bool) -> Select
         chosen_device = "cuda" if cuda else "cpu"
     elif device == "cuda" and not cuda:
         fallback("WHISPER_DEVICE=cuda but no CUDA device is visible")
+        chosen_device = "cpu"
+    elif device in NOT_BUILT_DEVICES:
+        fallback(f"WHISPER_DEVICE={device} is not available: {NOT_BUILT_DEVICES[device]}")
         chosen_device = "cpu"
     elif device not in REGISTRY[chosen].devices:
         fallback(f"WHISPER_DEVICE={device} is not supported by the {chosen} backend")

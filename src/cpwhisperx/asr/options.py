@@ -45,3 +45,15 @@ class DecodeOptions:
             batch_size=s.WHISPER_BATCH_SIZE,
             language_detection_segments=s.WHISPER_LANGUAGE_DETECTION_SEGMENTS,
         )
+
+    def batched_tradeoffs(self) -> list[str]:
+        """What batched decoding leaves out of these options, in words for the run's warnings."""
+        if self.batch_size <= 1:
+            return []
+        lost = []
+        if len(self.temperatures) > 1:
+            lost.append(f"only the first temperature ({self.temperatures[0]}) is used: a window that fails the compression-ratio "
+                        f"or log-probability check is not decoded again at higher temperatures (best_of {self.best_of} unused)")
+        if self.condition_on_previous_text:
+            lost.append("each window is decoded without the text before it (WHISPER_CONDITION_ON_PREVIOUS_TEXT has no effect)")
+        return lost

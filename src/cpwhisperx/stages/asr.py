@@ -82,8 +82,8 @@ def run(io: StageIO) -> None:
                         main_language, options.language, s.HINDI_DECODE_SCRIPT)
         if options.initial_prompt and not s.WHISPER_INITIAL_PROMPT:
             io.log.info("script steering prompt for %s: %s", main_language, options.initial_prompt)
-        if options.batch_size > 1:
-            io.log.info("batched decoding (batch size %d): one temperature, no conditioning on previous text", options.batch_size)
+        for lost in options.batched_tradeoffs():
+            io.warn(f"WHISPER_BATCH_SIZE={options.batch_size}: {lost}")
         started = time.perf_counter()
         with ProgressReporter("transcribing", duration, io.log) as bar:
             if s.LANGUAGE_PER_SEGMENT:

@@ -67,6 +67,8 @@ def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> t
         raise InvalidInput(f"the English-only model '{model.name}' cannot translate", hint=MULTILINGUAL_HINT)
     regions = load_regions(io)
     options = DecodeOptions.from_settings(s, task="translate")
+    for lost in options.batched_tradeoffs():
+        io.warn(f"WHISPER_BATCH_SIZE={options.batch_size} (Whisper's English): {lost}")
     hotwords = asr_prompt(glossary, s.GLOSSARY_ASR_MAX_TERMS) if glossary.terms and s.GLOSSARY_ASR_BIAS else ""
     options = replace(options, language=source.language if source.language != "und" else None,
                       hotwords=", ".join(filter(None, [options.hotwords, hotwords])) or None)
