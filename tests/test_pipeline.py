@@ -174,3 +174,27 @@ def test_relative_job_dir(tmp_path: Path, short_clip: Path) -> None:
     assert manifest(job, "01_demux")["outputs"][0]["path"] == "01_demux/media.json"
     status = cpwx("status", "--job-dir", str(relative), cwd=tmp_path)
     assert status.returncode == 0 and "success" in status.stdout
+
+
+def test_audio_stream_in_the_source_language_is_chosen(tmp_path: Path, short_clip: Path) -> None:
+    """A film with a French track first and the English one second, run with -s en, transcribes the
+    English one and says so; -s fr, or asking for stream 0, takes the other."""
+    from conftest import REPO, ffmpeg
+
+    other = REPO / "tests" / "data" / "hindi" / "noa_chandigarh_202018191821_sent_11.wav"
+    film = tmp_path / "two tracks.mkv"
+    ffmpeg("-f", "lavfi", "-i", "color=c=black:s=160x90:r=10:d=3", "-i", str(other), "-i", str(short_clip),
+           "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+           "-metadata:s:a:0", "language=fre", "-metadata:s:a:1", "language=eng", "-shortest", str(film))
+    result = cpwx("transcribe", str(film), "-s", "en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "has 2 audio streams (0: fre, 1: eng); transcribing stream 1" in result.stderr
+    (job,) = job_dirs(tmp_path)
+    assert json.loads((job / "01_demux" / "media.json").read_text(encoding="utf-8"))["audio_stream_index"] == 1
+    assert any("2 audio streams" in w for w in manifest(job, "01_demux")["warnings"])
+    text = (job / "11_subtitle_generation" / "two tracks.en.txt").read_text(encoding="utf-8").lower()
+    assert "young man" in text, text
+    chosen = cpwx("run", "--job-dir", str(job), "--set", "DEMUX_AUDIO_STREAM=0", cwd=tmp_path)
+    assert chosen.returncode == 0, chosen.stderr
+    assert "transcribing stream 0, as DEMUX_AUDIO_STREAM=0 asks" in chosen.stderr
+    assert "young man" not in (job / "11_subtitle_generation" / "two tracks.en.txt").read_text(encoding="utf-8").lower()

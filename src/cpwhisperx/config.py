@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -48,7 +48,7 @@ class Settings(BaseModel):
     SOURCE_LANGUAGE: str = Field("auto", description="Spoken language as a Whisper code (hi, en, …) or `auto` to detect it.")
     LANGUAGE_CANDIDATES: list[str] = Field([], description="With SOURCE_LANGUAGE=auto, the languages the film can contain (e.g. hi,en): detection picks among them only, which keeps Hindi from being taken for Urdu.")
     TARGET_LANGUAGES: list[str] = Field([], description="Comma-separated languages to translate into (translate and subtitle workflows).")
-    DEMUX_AUDIO_STREAM: int = Field(0, ge=0, description="Which audio stream to transcribe, counted among the audio streams from 0.")
+    DEMUX_AUDIO_STREAM: Literal["auto"] | Annotated[int, Field(ge=0)] = Field("auto", description="Which audio stream to transcribe, counted among the audio streams from 0. `auto`: the stream whose language tag is SOURCE_LANGUAGE, else the one the file marks as default, else the first; with several streams the run says which it took.")
 
     VAD_ENABLED: bool = Field(True, description="Detect speech regions with Silero VAD and transcribe only those.")
     VAD_THRESHOLD: float = Field(0.5, gt=0, lt=1, description="Speech probability above which a 32 ms window counts as speech.")
@@ -339,8 +339,13 @@ def reference_markdown() -> str:
 
 
 def _allowed(annotation: Any) -> str:
-    from typing import get_args, get_origin
+    import types
+    from typing import Union, get_args, get_origin
 
+    if get_origin(annotation) in (Union, types.UnionType):
+        return " or ".join(_allowed(part) for part in get_args(annotation))
+    if get_origin(annotation) is Annotated:
+        return _allowed(get_args(annotation)[0])
     if get_origin(annotation) is Literal:
         return " \\| ".join(f"`{a}`" for a in get_args(annotation))
     if get_origin(annotation) is list:

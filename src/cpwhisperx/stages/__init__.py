@@ -47,7 +47,8 @@ class StageSpec:
 
 
 STAGES: tuple[StageSpec, ...] = (
-    StageSpec("demux", ("DEMUX_",)),
+    # The source language picks the audio stream of a file with several (DEMUX_AUDIO_STREAM=auto).
+    StageSpec("demux", ("DEMUX_", "SOURCE_LANGUAGE")),
     StageSpec("tmdb", ("TMDB_",), skip_rule=lambda job, s: None if s.TMDB_ENABLED else "off: TMDB_ENABLED=false"),
     StageSpec("glossary_load", ("GLOSSARY_PATHS",), skip_rule=lambda job, s: None if s.GLOSSARY_PATHS or s.TMDB_ENABLED else "no glossary files configured and TMDB off"),
     StageSpec("source_separation", skip_rule=_always("off: vocal separation is not available in this version")),
