@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import sys
 import tempfile
 import time
-import unicodedata
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -28,17 +26,12 @@ import jiwer
 from common import run_transcribe, transcript_text
 
 from cpwhisperx.compliance import CueFacts, facts_from_file, measure
+from cpwhisperx.evaluation import normalise_hindi
 from cpwhisperx.layout import LayoutRules
 from cpwhisperx.models import resolve
 from cpwhisperx.scripts import STEERING_PROMPTS, letter_scripts
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hindi-dev"
-
-
-def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("\u093c", "").replace("-", "")
-    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def devanagari_share(texts: list[str]) -> float:
@@ -69,7 +62,7 @@ def main() -> int:
     if args.limit:
         rows = rows[: args.limit]
     clips = [args.data / row["file"] for row in rows]
-    references = [normalise(row["reference_text"]) for row in rows]
+    references = [normalise_hindi(row["reference_text"]) for row in rows]
     model = resolve("base").path
     results: dict[str, tuple[list[str], float]] = {}
     repairs: Counter[str] = Counter()
@@ -90,7 +83,7 @@ def main() -> int:
     print(f"hindi-dev: {len(clips)} clips, {sum(float(r['duration_s']) for r in rows):.1f} s of speech")
     print(f"{'system':<26} {'CER':>7} {'Devanagari':>11} {'seconds':>8}")
     for name, (texts, seconds) in results.items():
-        hypotheses = [normalise(t) for t in texts]
+        hypotheses = [normalise_hindi(t) for t in texts]
         cer = jiwer.cer(references, [h or "-" for h in hypotheses])
         print(f"{name:<26} {cer:>7.2%} {devanagari_share(texts):>11.2%} {seconds:>8.1f}")
     print(f"pipeline script repairs: {dict(repairs) or 'none'}")

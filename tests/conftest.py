@@ -8,10 +8,12 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from fakes import FakeHub, FakeTmdb, serving
 
 from cpwhisperx.samples import build_sample_film, librivox_clips
 
@@ -83,3 +85,19 @@ def make_media(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def fake_tmdb() -> Iterator[str]:
+    """TMDB's API v3 base URL, served on 127.0.0.1 (see fakes.FakeTmdb for its scenarios)."""
+    FakeTmdb.requests = []
+    with serving(FakeTmdb) as url:
+        yield f"{url}/3"
+
+
+@pytest.fixture
+def fake_hub() -> Iterator[str]:
+    """A model hub on 127.0.0.1 that knows no repository (for HF_ENDPOINT)."""
+    FakeHub.requests = []
+    with serving(FakeHub) as url:
+        yield url

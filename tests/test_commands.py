@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -42,17 +43,31 @@ def test_target_languages_refused_for_transcribe(tmp_path: Path, short_clip: Pat
     assert result.returncode == 2 and "makes no translations" in result.stderr
 
 
-def test_secrets_never_written(tmp_path: Path, short_clip: Path) -> None:
-    secret, tmdb = "hf_SECRET_value_4711", "tmdb-SECRET-0815"
+def test_secrets_never_written(tmp_path: Path, short_clip: Path, fake_tmdb: str, fake_hub: str) -> None:
+    """Both secrets in use (TMDB answering with the key, a model download sending the token) and in
+    no output, job file or log afterwards."""
+    from fakes import API_KEY, FakeHub, FakeTmdb
+
+    token = "hf_SECRET_value_4711"
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "secrets.json").write_text(json.dumps({"TMDB_API_KEY": tmdb}))
-    result = cpwx("transcribe", str(short_clip), "--set", "WHISPER_MODEL=tiny.en", "--log-level", "DEBUG", cwd=tmp_path,
-                  env={"HF_TOKEN": secret})
-    assert result.returncode == 0, result.stderr
-    (job,) = job_dirs(tmp_path)
-    for text in [result.stdout, result.stderr] + [p.read_text(encoding="utf-8", errors="replace") for p in job.rglob("*")
-                                                  if p.is_file() and p.suffix != ".wav"]:
-        assert secret not in text and tmdb not in text
+    (tmp_path / "config" / "secrets.json").write_text(json.dumps({"TMDB_API_KEY": API_KEY}))
+    film = tmp_path / "Jaane Tu Ya Jaane Na (2008).wav"
+    shutil.copy(short_clip, film)
+    env = {"HF_TOKEN": token, "HF_ENDPOINT": fake_hub, "MODELS_DIR": str(tmp_path / "models")}
+    common = ("--set", "TMDB_ENABLED=true", "--set", f"TMDB_BASE_URL={fake_tmdb}", "--log-level", "DEBUG")
+    found = cpwx("transcribe", str(film), "--set", "WHISPER_MODEL=tiny.en", *common, cwd=tmp_path, env=env)
+    assert found.returncode == 0, found.stderr
+    assert any(r.get("api_key") == API_KEY for r in FakeTmdb.requests)
+    download = cpwx("transcribe", str(film), "--set", "WHISPER_MODEL=small", *common, cwd=tmp_path, env=env)
+    assert download.returncode == 3 and "cannot be downloaded" in download.stderr
+    assert {"path": "/api/models/Systran/faster-whisper-small/revision/main", "authorization": f"Bearer {token}"} in FakeHub.requests
+    jobs = job_dirs(tmp_path)
+    assert len(jobs) == 2
+    texts = [found.stdout, found.stderr, download.stdout, download.stderr]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for job in jobs for p in job.rglob("*") if p.is_file() and p.suffix != ".wav"]
+    assert len(texts) > 30
+    for text in texts:
+        assert token not in text and API_KEY not in text
 
 
 def test_log_records_are_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,6 +65,29 @@ def test_hindi_subtitles_are_devanagari_and_within_limits(hindi_job: Path) -> No
     assert manifest(hindi_job, "11_subtitle_generation")["metrics"]["compliance"]["hi"]["all_within"]
 
 
+def test_hindi_transcript_is_close_to_the_reference(hindi_job: Path) -> None:
+    """Character error rate against the clips' reference transcripts (21.7 % when this test was
+    written): script repair that wrote garbage in Devanagari would fail here."""
+    import csv
+
+    import jiwer
+
+    from cpwhisperx.evaluation import normalise_hindi
+    from cpwhisperx.textnorm import normalise_transcript
+    from cpwhisperx.transcript import Transcript
+
+    with (HINDI / "manifest.tsv").open(encoding="utf-8") as handle:
+        references = {row["file"]: row["reference_text"] for row in csv.DictReader(handle, delimiter="\t")}
+    reference = normalise_hindi(" ".join(references[clip.name] for clip in CLIPS))
+    transcript = Transcript.load(hindi_job / "11_subtitle_generation" / "समाचार.hi.json")
+    # the references spell numbers out
+    hypothesis = normalise_hindi(" ".join(s.text for s in normalise_transcript(transcript, "words").segments))
+    assert jiwer.cer(reference, hypothesis) <= 0.26, hypothesis
+    # and the words the repair must get right are there, written as the reference writes them
+    for word in ("मौसम", "बादल", "स्टॉक", "कारण", "बताओ", "दवाओ", "पूरा", "करने"):
+        assert word in hypothesis.split(), word
+
+
 def test_latin_output_reruns_layout_and_mux_only(hindi_job: Path, tmp_path: Path) -> None:
     import shutil
 

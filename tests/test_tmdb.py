@@ -4,70 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from conftest import cpwx, job_dirs, manifest, ran_stages
+from fakes import API_KEY, FILM, FakeTmdb
 
 from cpwhisperx.tmdb import parse_title_year
-
-API_KEY = "k3y-0f-the-test-4f2a9c"
-FILM = {"id": 86710, "title": "Jaane Tu... Ya Jaane Na", "original_title": "Jaane Tu... Ya Jaane Na", "release_date": "2008-07-04"}
-CAST = [{"name": "Imran Khan", "character": "Jai Singh Rathore", "order": 0},
-        {"name": "Genelia D'Souza", "character": "Aditi Mahant", "order": 1},
-        {"name": "Naseeruddin Shah", "character": "Amar Singh Rathore (voice) / Photo", "order": 2}]
-
-
-class FakeTmdb(BaseHTTPRequestHandler):
-    scenario = "found"
-    requests: list[dict] = []
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        url = urlparse(self.path)
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        FakeTmdb.requests.append({"path": url.path, **query})
-        if query.get("api_key") != API_KEY or self.scenario == "401":
-            return self._send(401, {"status_code": 7, "status_message": "Invalid API key: You must be granted a valid key."})
-        if self.scenario == "timeout":
-            time.sleep(2.0)
-        if self.scenario == "429" and len(FakeTmdb.requests) == 1:
-            return self._send(429, {"status_message": "Too many requests"}, {"Retry-After": "3"})
-        if url.path == "/3/search/movie":
-            found = self.scenario != "miss" and "jaane" in query.get("query", "").lower()
-            return self._send(200, {"page": 1, "results": [FILM] if found else [], "total_results": int(found)})
-        if url.path == f"/3/movie/{FILM['id']}/credits":
-            return self._send(200, {"id": FILM["id"], "cast": CAST, "crew": []})
-        return self._send(404, {"status_message": "not found"})
-
-
-@pytest.fixture
-def fake_tmdb() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTmdb)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FakeTmdb.requests = []
-    yield f"http://127.0.0.1:{server.server_address[1]}/3"
-    server.shutdown()
-    server.server_close()
-
 
 @pytest.fixture
 def film_clip(short_clip: Path, tmp_path: Path) -> Path:
