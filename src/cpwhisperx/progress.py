@@ -1,44 +1,90 @@
-"""Progress of long stages: a bar on a terminal, plain log lines otherwise."""
+"""Progress of long work: a bar on a terminal, plain log lines otherwise, each with what is being
+done, done/total and the time left."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
 from types import TracebackType
+from typing import Any
 
 
 class ProgressReporter:
-    """Reports `done` out of `total` units (e.g. seconds of audio)."""
+    """Reports `done` out of `total` units (seconds of audio, sentences, megabytes).
 
-    def __init__(self, description: str, total: float, logger: logging.Logger, unit: str = "s", step_percent: int = 10) -> None:
+    A line is logged at each `step_percent` and when the work is done: at INFO (the console) unless
+    it comes within `min_interval` seconds of the one before, at DEBUG (the stage log) otherwise,
+    so that work ending in a moment does not fill the console.
+    """
+
+    def __init__(self, description: str, total: float, logger: logging.Logger, unit: str = "s", step_percent: int = 10,
+                 min_interval: float = 2.0) -> None:
         self.description = description
         self.total = max(total, 1e-9)
         self.logger = logger
         self.unit = unit
         self.step = step_percent
+        self.min_interval = min_interval
+        self.done = 0.0
         self._next_percent = step_percent
-        self._bar = None
-        self._task = None
+        self._started = self._last_line = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
 
     def __enter__(self) -> ProgressReporter:
         if sys.stderr.isatty():
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} " + self.unit),
-                                 TimeElapsedColumn(), TimeRemainingColumn(), transient=True)
+                                 TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), transient=True)
             self._bar.start()
             self._task = self._bar.add_task(self.description, total=self.total)
+        self._started = self._last_line = time.monotonic()
         return self
 
+    def set_total(self, total: float) -> None:
+        """For work whose size is known only once it starts."""
+        self.total = max(total, 1e-9)
+        if self._bar is not None:
+            self._bar.update(self._task, total=self.total)
+
+    def advance(self, amount: float) -> None:
+        self.update(self.done + amount)
+
     def update(self, done: float) -> None:
-        done = min(max(done, 0.0), self.total)
+        self.done = done = min(max(done, 0.0), self.total)
         if self._bar is not None:
             self._bar.update(self._task, completed=done)
         percent = 100 * done / self.total
-        if percent >= self._next_percent:
-            self.logger.info("%s: %.0f%% (%.1f/%.1f %s)", self.description, percent, done, self.total, self.unit)
-            self._next_percent = (int(percent) // self.step + 1) * self.step
+        if percent < self._next_percent:
+            return
+        self._next_percent = (int(percent) // self.step + 1) * self.step
+        now = time.monotonic()
+        self._line(now, "%s: %d%% (%s/%s %s)%s", self.description, int(percent), _amount(done), _amount(self.total), self.unit,
+                   _time_left(now - self._started, done, self.total))
+
+    def _line(self, now: float, message: str, *args: object) -> None:
+        level = logging.INFO if now - self._last_line >= self.min_interval else logging.DEBUG
+        if level == logging.INFO:
+            self._last_line = now
+        self.logger.log(level, message, *args)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._bar is not None:
             self._bar.stop()
+        if exc_type is None:
+            now = time.monotonic()
+            self._line(now, "%s: done (%s %s) in %.1f s", self.description, _amount(self.done), self.unit, now - self._started)
+
+
+def _amount(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 or float(value).is_integer() else f"{value:.1f}"
+
+
+def _time_left(elapsed: float, done: float, total: float) -> str:
+    if done <= 0 or done >= total:
+        return ""
+    left = elapsed * (total - done) / done
+    minutes, seconds = divmod(round(left), 60)
+    return f", about {minutes} min {seconds:02d} s left" if minutes else f", about {seconds} s left"

@@ -7,6 +7,7 @@ from pathlib import Path
 from cpwhisperx.errors import CpwxError
 from cpwhisperx.languages import get_language
 from cpwhisperx.media import SubtitleTrack, mux_subtitles, probe, stream_hashes
+from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.stageio import StageIO
 
 # A text format both containers convert from, best first.
@@ -38,9 +39,12 @@ def run(io: StageIO) -> None:
         tracks.append(SubtitleTrack(path, language.iso639_2 if language else "und", language.name if language else "Unknown",
                                     code == default_language))
     name = f"{io.job.stem}_subtitled.{container}"
+    length = probe(media).duration or 0.0
     with io.output(name, "video", container=container, deliverable=True,
                    subtitle_tracks=[{"language": t.language, "title": t.title, "default": t.default} for t in tracks]) as tmp:
-        mux_subtitles(media, tracks, container, tmp)
+        with ProgressReporter(f"writing {name}", length, io.log) as bar:
+            mux_subtitles(media, tracks, container, tmp, bar.update)
+            bar.update(length)
         before, after = stream_hashes(media), stream_hashes(tmp)
         if before != after:
             raise CpwxError(f"the video or audio streams changed while muxing ({before} → {after})", hint="report this; the original file is untouched")

@@ -9,11 +9,12 @@ from typing import Any
 from cpwhisperx import asr
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.cache import ResultCache, cache_dir
-from cpwhisperx.glossary import Glossary, asr_prompt, correct_transcript, protect, restore
-from cpwhisperx.media import read_wav
 from cpwhisperx.config import MULTILINGUAL_HINT
 from cpwhisperx.errors import InvalidInput
+from cpwhisperx.glossary import Glossary, asr_prompt, correct_transcript, protect, restore
+from cpwhisperx.media import read_wav
 from cpwhisperx.models import is_english_only, resolve
+from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.stageio import StageIO
 from cpwhisperx.stages.glossary_load import load_glossary
 from cpwhisperx.stages.subtitle_generation import output_name, source_transcript
@@ -40,7 +41,9 @@ def run(io: StageIO) -> None:
             translated, details = _whisper_translate(io, source, glossary)
         else:
             identity = model_identity(engine_name, source.language, target, s)
-            translated, details = translate_transcript(source, target, engine_name, lambda: load_engine(engine_name, s), glossary, cache, identity)
+            with ProgressReporter(f"translating {source.language}→{target} ({engine_name})", 0, io.log, unit="sentences") as bar:
+                translated, details = translate_transcript(source, target, engine_name, lambda: load_engine(engine_name, s), glossary,
+                                                           cache, identity, bar)
         translated = normalise_transcript(translated, s.NUMBERS)
         details["seconds"] = round(time.perf_counter() - started, 3)
         io.write_text(output_name(target), translated.to_json(), "transcript", language=target)

@@ -9,13 +9,20 @@ from typing import Any
 
 from cpwhisperx.cache import ResultCache, cache_key
 from cpwhisperx.glossary import Glossary, expected_renderings, protect, restore
+from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.transcript import Transcript
 from cpwhisperx.translate import TextEngine
 from cpwhisperx.translate.sentences import build_sentences, distribute
 
 
+# Sentences per engine call: small enough for the progress to move, large enough that a
+# per-call cost (a process start for Apertium) stays small.
+SENTENCES_PER_CALL = 64
+
+
 def translate_transcript(source: Transcript, target: str, engine_name: str, engine_factory: Callable[[], TextEngine],
-                         glossary: Glossary, cache: ResultCache, identity: str) -> tuple[Transcript, dict[str, Any]]:
+                         glossary: Glossary, cache: ResultCache, identity: str,
+                         progress: ProgressReporter | None = None) -> tuple[Transcript, dict[str, Any]]:
     """The transcript in `target`: sentence units, glossary terms protected, cached per sentence.
 
     `identity` names the exact model (see `model_identity`), so the cache never answers for another
@@ -37,14 +44,20 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
             used.append(hit)
     missing = [i for i, r in enumerate(raw) if r is None]
     engine_seconds = 0.0
+    if progress is not None:
+        progress.set_total(len(missing))
     if missing:
         engine = engine_factory()
         started = time.perf_counter()
-        fresh = engine.translate([protected[i][0] for i in missing], source.language, target)
+        for first in range(0, len(missing), SENTENCES_PER_CALL):
+            batch = missing[first:first + SENTENCES_PER_CALL]
+            fresh = engine.translate([protected[i][0] for i in batch], source.language, target)
+            for i, text in zip(batch, fresh, strict=True):
+                raw[i] = text
+                cache.put(keys[i], {"raw": text, "model": engine.model, "version": engine.version})
+            if progress is not None:
+                progress.advance(len(batch))
         engine_seconds = time.perf_counter() - started
-        for i, text in zip(missing, fresh, strict=True):
-            raw[i] = text
-            cache.put(keys[i], {"raw": text, "model": engine.model, "version": engine.version})
         used.append({"model": engine.model, "version": engine.version})
     texts: dict[int, list[str]] = {}
     pairs = []
