@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import platform
-
-
-def is_apple_silicon() -> bool:
-    return platform.system() == "Darwin" and platform.machine() == "arm64"
 
 
 def cuda_device_count() -> int:

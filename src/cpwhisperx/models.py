@@ -16,7 +16,6 @@ from cpwhisperx.progress import ProgressReporter
 
 log = logging.getLogger("cpwhisperx.models")
 
-MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 # Names faster-whisper can download (the CTranslate2 conversions on the Hugging Face Hub).
 KNOWN_NAMES = (
     "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
@@ -32,7 +31,6 @@ class BundledModel:
     data_dir: str
     part_names: tuple[str, ...] = ()
     sha256: str | None = None
-    licence: str = "MIT"
 
 
 BUNDLED: dict[str, BundledModel] = {
