@@ -14,6 +14,7 @@ kinsoku rules (`cpwhisperx.unspaced`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -115,7 +116,8 @@ def _bare(word: str) -> str:
 def _share_span(parts: list[str], start: float, end: float) -> list[tuple[str, float, float]]:
     """Pieces of text given consecutive shares of a time span, by character count."""
     total = sum(graphemes(p.strip()) for p in parts) or 1
-    shared, position = [], start
+    shared: list[tuple[str, float, float]] = []
+    position = start
     for part in parts:
         length = (end - start) * graphemes(part.strip()) / total
         shared.append((part, position, position + length))
@@ -239,13 +241,16 @@ def _breaks_kinsoku(left: Token, right: Token) -> bool:
     return not (left.spaced and right.spaced) and break_forbidden(left.text, right.text)
 
 
-def _line_ends(tokens: list[Token], rules: LayoutRules, language: str, extra: int = 0) -> list[int] | None:
-    """Where the lines of the best split end (token indices), or None when the words do not fit."""
+def _line_ends(tokens: list[Token], rules: LayoutRules, language: str, extra: int = 0,
+               measured: Callable[[int, int], int] | None = None) -> list[int] | None:
+    """Where the lines of the best split end (token indices), or None when the words do not fit.
+
+    `measured(i, j)`, when given, is the length of the line of tokens[i:j] (shared between calls)."""
     n = len(tokens)
     width = rules.max_line_length
 
     def line_len(i: int, j: int) -> int:
-        return graphemes(join(tokens[i:j])) + extra
+        return measured(i, j) + extra if measured else graphemes(join(tokens[i:j])) + extra
 
     if line_len(0, n) <= width:
         return [n]
@@ -320,16 +325,21 @@ def _group(block: list[Token], next_start: float, rules: LayoutRules, language: 
     n = len(block)
     extra = 2 if block[0].lyrics else 0
     best: list[tuple[float, int]] = [(0.0, 0)] + [(float("inf"), 0)] * n
+
+    @lru_cache(maxsize=None)
+    def measured(a: int, b: int) -> int:
+        return graphemes(join(block[a:b]))
+
     for j in range(1, n + 1):
         following = block[j].start if j < n else next_start
         for i in range(j - 1, -1, -1):
             span = block[j - 1].end - block[i].start
             if j - i > 1 and span > rules.max_duration:
                 break
-            text_length = graphemes(join(block[i:j]))
+            text_length = measured(i, j)
             if j - i > 1 and text_length + 2 * extra > rules.max_line_length * rules.max_lines:
                 break
-            ends = _line_ends(block[i:j], rules, language, extra)
+            ends = _line_ends(block[i:j], rules, language, extra, lambda a, b, i=i: measured(i + a, i + b))
             if ends is None:
                 continue
             # a cue whose only fitting lines break kinsoku is as bad as a cue boundary that does
