@@ -215,6 +215,18 @@ def test_japanese_does_not_break_before_a_small_kana() -> None:
     assert break_lines(tokens, cjk_rules(8), "ja") == ["今日はちょっと", "寒いですね"]
 
 
+def test_japanese_without_word_times_breaks_between_phrases() -> None:
+    """No word times (a translation into Japanese): lines break after punctuation, else where a
+    kanji or katakana word follows hiragana, never inside 楽しかった (not even after its small tsu)."""
+    text = "「今日はとても楽しかった！」と彼女は言いました。コーヒーを飲みながら、ゆっくり話しましょう。駅の前に新しいカフェができました。"
+    cues = layout(Transcript(language="ja", duration=12, segments=[Segment(id=0, start=0.0, end=10.0, text=text)]), cjk_rules(13))
+    lines = [line for cue in cues for line in cue.lines]
+    assert "".join(lines) == text
+    assert all(graphemes(line) <= 13 for line in lines), lines
+    assert any("楽しかった" in line for line in lines) and any("カフェ" in line for line in lines), lines
+    assert "駅の前に新しい" in lines, lines
+
+
 THAI = "สวัสดีครับ ผมชื่อสมชาย วันนี้อากาศดีมาก เราจะไปเที่ยวทะเลกันที่หัวหิน แล้วกลับมากินข้าวเย็นที่บ้านคุณแม่"
 
 

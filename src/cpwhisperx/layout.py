@@ -22,7 +22,7 @@ import regex
 
 from cpwhisperx.scripts import PHRASE_SPACED_LANGUAGES, space_needed, written_without_spaces
 from cpwhisperx.transcript import Segment, Transcript
-from cpwhisperx.unspaced import break_forbidden, clusters, continues, units
+from cpwhisperx.unspaced import GEMINATION_MARKS, break_forbidden, clusters, continues, phrase_starts, units
 
 SENTENCE_END = tuple(".?!।॥…。？！")
 CLAUSE_END = tuple(",;:—–、，；：")
@@ -211,16 +211,18 @@ def _line_break_penalty(left: Token, right: Token, language: str) -> float:
 def _unspaced_break_penalty(left: Token, right: Token) -> float:
     """How badly a line break reads in text written without spaces (0 best)."""
     if break_forbidden(left.text, right.text):
-        return 100.0
+        return 100.0  # chosen only where no other break lets the words fit
     end = left.text.rstrip().rstrip(_CLOSERS)
     if end.endswith(SENTENCE_END):
         return 0.0
     if end.endswith(CLAUSE_END):
         return 0.5
-    if right.inside_word:
+    if right.inside_word or left.text.endswith(tuple(GEMINATION_MARKS)):
         return 8.0
     if right.text[:1].isspace():
         return 1.0
+    if phrase_starts(left.text, right.text):
+        return 2.0
     return 3.0
 
 
@@ -237,8 +239,12 @@ def break_lines(tokens: list[Token], rules: LayoutRules, language: str, extra: i
     return [join(tokens[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
-def _breaks_kinsoku(left: Token, right: Token) -> bool:
-    return not (left.spaced and right.spaced) and break_forbidden(left.text, right.text)
+def _unspaced_line_cost(left: Token, right: Token) -> float:
+    """What a line break between two tokens costs the cue that holds it, in text written without
+    spaces: a cue may end at a better place instead (0 in languages written with spaces)."""
+    if left.spaced and right.spaced:
+        return 0.0
+    return _KINSOKU_BREAK if break_forbidden(left.text, right.text) else _unspaced_break_penalty(left, right)
 
 
 def _line_ends(tokens: list[Token], rules: LayoutRules, language: str, extra: int = 0,
@@ -342,15 +348,14 @@ def _group(block: list[Token], next_start: float, rules: LayoutRules, language: 
             ends = _line_ends(block[i:j], rules, language, extra, lambda a, b, i=i: measured(i + a, i + b))
             if ends is None:
                 continue
-            # a cue whose only fitting lines break kinsoku is as bad as a cue boundary that does
-            awkward_lines = sum(_breaks_kinsoku(block[i + end - 1], block[i + end]) for end in ends[:-1])
+            line_cost = sum(_unspaced_line_cost(block[i + end - 1], block[i + end]) for end in ends[:-1])
             free_before = min(rules.max_lead, max(0.0, block[i].start - (block[i - 1].end if i else block[0].start - rules.max_lead)))
             available = min(rules.max_duration, following - rules.min_gap - block[i].start + free_before)
             needed = max(rules.min_duration, (text_length + 2 * extra) / rules.max_cps)
             deficit = max(0.0, needed - available)
             inner_sentences = sum(1 for t in block[i:j - 1] if t.text.rstrip().endswith(SENTENCE_END))
             cost = (best[i][0] + 4.0 + _cue_break_penalty(block, j, language) + 12.0 * deficit + 1.0 * inner_sentences
-                    + _KINSOKU_BREAK * awkward_lines)
+                    + line_cost)
             if cost < best[j][0]:
                 best[j] = (cost, i)
     cuts = []

@@ -21,6 +21,9 @@ NO_LINE_START = frozenset(
 )
 # Characters a line must not end with: opening brackets and quotes.
 NO_LINE_END = frozenset("([{（［｛〔〈《「『【〘〖〝‘“｟«")
+# Kana that double the consonant after them (the small tsu of 楽しかった): kinsoku allows a break after
+# them, but it cuts a syllable in two.
+GEMINATION_MARKS = frozenset("っッ")
 # Signs that join the next letter to the one before (Khmer coeng, Myanmar virama, zero-width joiner),
 # though the grapheme rules end a cluster after them.
 _JOINERS = ("\u17d2", "\u1039", "\u200d")
@@ -50,6 +53,14 @@ def break_forbidden(left: str, right: str) -> bool:
     """A line ending with `left` and the next beginning with `right` would break kinsoku."""
     head, tail = right.lstrip()[:1], left.rstrip()[-1:]
     return head in NO_LINE_START or tail in NO_LINE_END
+
+
+def phrase_starts(left: str, right: str) -> bool:
+    """Whether `right` likely begins a Japanese phrase: a kanji or katakana word after hiragana (the
+    particle or verb ending that closes the phrase before), as in とても|楽しかった or は|コーヒー.
+    Kanji followed by hiragana is the reverse (楽し, 今日は): a word and its ending or particle."""
+    tail, head = left.rstrip()[-1:], right.lstrip()[:1]
+    return bool(tail and head) and script_of(tail) == "Hiragana" and script_of(head) in ("Han", "Katakana")
 
 
 def _spaced_alnum(cluster: str) -> bool:
