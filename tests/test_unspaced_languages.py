@@ -46,4 +46,5 @@ def test_mandarin_subtitles_add_no_space_between_characters(mandarin_clip: Path,
         # nothing lost or reordered
         assert regex.sub(r"\s", "", "".join(lines)) == regex.sub(r"\s", "", whisper_text)
     report = manifest(job, "11_subtitle_generation")["metrics"]["compliance"]["zh"]
+    assert report["limits"]["line_length"] == 16  # the limit for Chinese, not SUBTITLE_MAX_LINE_LENGTH
     assert report["within"]["line_length"] == 1.0 and report["within"]["line_count"] == 1.0, report

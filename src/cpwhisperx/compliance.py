@@ -52,7 +52,10 @@ def measure(cues: list[CueFacts], rules: LayoutRules, language: str | None = Non
             offenders["gap"].append(((cue.start_ms - previous_end) / 1000, cue.number, text))
         previous_end = cue.end_ms
     total = len(cues)
-    report: dict[str, Any] = {"cues": total, "within": {}, "violations": {}, "worst": {}}
+    report: dict[str, Any] = {"cues": total, "within": {}, "violations": {}, "worst": {},
+                              "limits": {"line_length": rules.max_line_length, "line_count": rules.max_lines,
+                                         "min_duration": rules.min_duration, "max_duration": rules.max_duration,
+                                         "reading_speed": rules.max_cps, "gap": rules.min_gap}}
     for limit in LIMITS:
         bad = offenders[limit]
         report["violations"][limit] = len(bad)
