@@ -55,6 +55,9 @@ def test_round_trip_through_env_file(tmp_path: Path) -> None:
         ({"VAD_ENABLED": "perhaps"}, ["VAD_ENABLED=perhaps", "boolean"]),
         ({"SOURCE_LANGUAGE": "hindi"}, ["SOURCE_LANGUAGE=hindi", "did you mean 'hi'"]),
         ({"SUBTITLE_FORMATS": "srt,docx"}, ["docx", "'srt', 'vtt' or 'ass'"]),
+        ({"SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE": "zh=16"}, ["SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE=zh=16", "language:characters"]),
+        ({"SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE": "zh:5"}, ["zh:5", "between 10 and 200"]),
+        ({"SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE": "mandarin:16"}, ["SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE=mandarin:16", "mandarin"]),
     ],
 )
 def test_invalid_values_are_explained(tmp_path: Path, values: dict[str, str], expected: list[str]) -> None:
@@ -63,6 +66,20 @@ def test_invalid_values_are_explained(tmp_path: Path, values: dict[str, str], ex
     assert caught.value.exit_code == ExitCode.INVALID_INPUT
     for fragment in expected:
         assert fragment in str(caught.value)
+
+
+def test_line_length_per_language_replaces_only_the_languages_named(tmp_path: Path) -> None:
+    from cpwhisperx.stages.subtitle_generation import rules_from
+
+    default = Settings()
+    assert {lang: rules_from(default, lang).max_line_length for lang in ("zh", "ja", "th", "en")} == {"zh": 16, "ja": 13, "th": 35, "en": 42}
+    settings = load_config(cwd=tmp_path, environ={}, overrides={"SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE": "th:32, JA:16",
+                                                                 "SUBTITLE_MAX_LINE_LENGTH": "37"})
+    lengths = {lang: rules_from(settings, lang).max_line_length for lang in ("zh", "yue", "ja", "ko", "th", "en", "hi")}
+    assert lengths == {"zh": 16, "yue": 16, "ja": 16, "ko": 16, "th": 32, "en": 37, "hi": 37}
+    path = tmp_path / ".env.pipeline"
+    path.write_text(to_env_text(settings), encoding="utf-8")
+    assert load_config(job_env=path, cwd=tmp_path, environ={}) == settings
 
 
 def test_unknown_key_suggests_closest(tmp_path: Path) -> None:

@@ -49,3 +49,12 @@ def test_detection_among_candidates_then_devanagari(tmp_path) -> None:  # type: 
     assert {code for code, _ in data["language"]["ranking"]} <= {"hi", "en"}
     assert data["script"]["expected_script"] == "Devanagari" and data["script"]["expected_share"] >= 0.99
     assert (job / "11_subtitle_generation" / f"{clip.stem}.hi.srt").is_file()
+
+
+def test_pieces_of_a_text_join_with_a_space_only_where_the_language_writes_one() -> None:
+    from cpwhisperx.scripts import join_text, script_of
+
+    assert join_text(["我们走吧。", " 好的", "iPhone", "15"], "zh") == "我们走吧。好的iPhone 15"
+    assert join_text(["ไปกันเถอะ", "ครับ"], "th") == "ไปกันเถอะ ครับ"  # Thai ends a phrase with a space
+    assert join_text(["Let's go.", "Fine"], "en") == "Let's go. Fine"
+    assert [script_of(c) for c in "中かカ한ລក"] == ["Han", "Hiragana", "Katakana", "Hangul", "Lao", "Khmer"]

@@ -299,3 +299,41 @@ def test_names_are_protected_only_as_written() -> None:
     glossary = Glossary([Term("Will", "name", (), {"es": "Guillermo"}), Term("bhai", "kinship", (), {"es": "hermano"})])
     text, renderings = protect("Will said he will call his Bhai.", glossary, "es")
     assert text == "GLS0 said he will call his GLS1." and renderings == ["Guillermo", "hermano"]
+
+
+class Phrasebook:
+    """A translation engine that knows a few sentences: no engine into or out of Chinese runs on
+    these machines, and these tests are about how sentences are cut and shared, not the engine."""
+
+    name = model = "phrasebook"
+    version = "1"
+
+    def __init__(self, book: dict[str, str]) -> None:
+        self.book = book
+        self.sent: list[str] = []
+
+    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        self.sent += texts
+        return [self.book[text] for text in texts]
+
+
+def test_chinese_sentences_are_cut_at_full_stops_and_joined_without_spaces(tmp_path: Path) -> None:
+    source = Transcript(language="zh", duration=4, segments=[Segment(id=0, start=0.0, end=2.0, text="我们今天去北京。天气很好，"),
+                                                            Segment(id=1, start=2.1, end=3.0, text="我们很高兴。")])
+    engine = Phrasebook({"我们今天去北京。": "We are going to Beijing today.", "天气很好，我们很高兴。": "The weather is fine, and we are happy."})
+    translated, _ = translate_transcript(source, "en", "phrasebook", lambda: engine, Glossary(), ResultCache(tmp_path, "zh"), "phrasebook")
+    assert engine.sent == ["我们今天去北京。", "天气很好，我们很高兴。"]
+    assert " ".join(s.text for s in translated.segments) == "We are going to Beijing today. The weather is fine, and we are happy."
+    english = Transcript(language="en", duration=4, segments=[
+        Segment(id=0, start=0.0, end=2.0, text="We are going to Beijing today. The weather is fine,"),
+        Segment(id=1, start=2.1, end=3.0, text="and we are happy.")])
+    back = Phrasebook({v: k for k, v in engine.book.items()})
+    translated, _ = translate_transcript(english, "zh", "phrasebook", lambda: back, Glossary(), ResultCache(tmp_path, "en"), "phrasebook")
+    assert "".join(s.text for s in translated.segments) == "我们今天去北京。天气很好，我们很高兴。"
+    assert all(" " not in s.text for s in translated.segments), [s.text for s in translated.segments]
+    # a share never begins with the full stop of the one before; a full stop inside a quotation ends no sentence
+    from cpwhisperx.translate.sentences import build_sentences, distribute
+
+    assert distribute("谢谢。你们的帮助", [(0, 2), (1, 6)]) == [(0, "谢谢。"), (1, "你们的帮助")]
+    quoted = [Segment(id=0, start=0, end=2, text="「はい。」と彼は言った。それから"), Segment(id=1, start=2.1, end=3, text="帰った。")]
+    assert [s.text for s in build_sentences(quoted, "ja")] == ["「はい。」と彼は言った。", "それから帰った。"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cpwhisperx.layout import LayoutRules, graphemes
+from cpwhisperx.scripts import written_without_spaces
 
 LIMITS = ("line_length", "line_count", "min_duration", "max_duration", "reading_speed", "gap")
 
@@ -21,15 +22,21 @@ class CueFacts:
     lines: tuple[str, ...]
 
 
-def measure(cues: list[CueFacts], rules: LayoutRules) -> dict[str, Any]:
-    """Per limit: how many cues keep it, the share, and the five worst offenders."""
+def measure(cues: list[CueFacts], rules: LayoutRules, language: str | None = None) -> dict[str, Any]:
+    """Per limit: how many cues keep it, the share, and the five worst offenders.
+
+    A line of one word longer than the limit is excused in languages written with spaces (it cannot
+    break); in those written without, a line may break between characters, so no line is excused,
+    and the lines of a cue are read without a space between them."""
+    unspaced = written_without_spaces(language)
+    separator = "" if unspaced else " "
     offenders: dict[str, list[tuple[float, int, str]]] = {limit: [] for limit in LIMITS}
     gap_ms, min_ms, max_ms = round(rules.min_gap * 1000), rules.min_duration * 1000 - 0.5, rules.max_duration * 1000
     previous_end: int | None = None
     for cue in cues:
         duration = cue.end_ms - cue.start_ms
-        text = " ".join(cue.lines)
-        long_lines = [line for line in cue.lines if graphemes(line) > rules.max_line_length and len(line.split()) > 1]
+        text = separator.join(cue.lines)
+        long_lines = [line for line in cue.lines if graphemes(line) > rules.max_line_length and (unspaced or len(line.split()) > 1)]
         if long_lines:
             offenders["line_length"].append((max(graphemes(x) for x in long_lines), cue.number, text))
         if len(cue.lines) > rules.max_lines:
@@ -45,7 +52,10 @@ def measure(cues: list[CueFacts], rules: LayoutRules) -> dict[str, Any]:
             offenders["gap"].append(((cue.start_ms - previous_end) / 1000, cue.number, text))
         previous_end = cue.end_ms
     total = len(cues)
-    report: dict[str, Any] = {"cues": total, "within": {}, "violations": {}, "worst": {}}
+    report: dict[str, Any] = {"cues": total, "within": {}, "violations": {}, "worst": {},
+                              "limits": {"line_length": rules.max_line_length, "line_count": rules.max_lines,
+                                         "min_duration": rules.min_duration, "max_duration": rules.max_duration,
+                                         "reading_speed": rules.max_cps, "gap": rules.min_gap}}
     for limit in LIMITS:
         bad = offenders[limit]
         report["violations"][limit] = len(bad)

@@ -32,6 +32,11 @@ SubtitleFormat = Literal["srt", "vtt", "ass"]
 MULTILINGUAL_HINT = "set WHISPER_MODEL to a multilingual model: base (bundled), small, medium, large-v3 or large-v3-turbo"
 
 
+# The line limits of the broadcast guides for scripts denser or wider than Latin (see the key's description).
+LINE_LENGTH_BY_LANGUAGE: dict[str, int] = {"zh": 16, "yue": 16, "ja": 13, "ko": 16, "th": 35}
+LINE_LENGTH_RANGE = (10, 200)
+
+
 def _split_list(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -114,7 +119,14 @@ class Settings(BaseModel):
 
     SUBTITLE_FORMATS: list[SubtitleFormat] = Field(["srt", "vtt"], description="Subtitle formats written next to the .txt and .json transcript.")
     HINDI_OUTPUT_SCRIPT: Literal["devanagari", "latin"] = Field("devanagari", description="Script of Hindi transcripts and subtitles: `devanagari`, or `latin` for the casual romanisation Hinglish readers use (नमस्ते → namaste). Translation still reads the Devanagari transcript.")
-    SUBTITLE_MAX_LINE_LENGTH: int = Field(42, ge=10, le=200, description="Most characters (grapheme clusters) on one subtitle line.")
+    SUBTITLE_MAX_LINE_LENGTH: int = Field(42, ge=LINE_LENGTH_RANGE[0], le=LINE_LENGTH_RANGE[1], description="Most characters (grapheme clusters) on one subtitle line, in the languages without their own limit in SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE.")
+    SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE: dict[str, int] = Field(
+        dict(LINE_LENGTH_BY_LANGUAGE),
+        description="Most characters on one line per language, instead of SUBTITLE_MAX_LINE_LENGTH: comma-separated "
+                    "`language:characters` items, each replacing that language's default while the others keep theirs. "
+                    "Defaults from the Netflix Timed Text Style Guides: 16 for Chinese (also Cantonese) and Korean, 13 for "
+                    "Japanese (horizontal subtitles; some vendors allow 16: `ja:16`), 35 for Thai. A half-width letter or space "
+                    "counts as one character, which the guides count as half.")
     SUBTITLE_MAX_LINES: int = Field(2, ge=1, le=4, description="Most lines in one cue.")
     SUBTITLE_MIN_DURATION: float = Field(5 / 6, gt=0, description="Shortest time a cue stays on screen, in seconds (5/6 s = 20 frames at 24 fps).")
     SUBTITLE_MAX_DURATION: float = Field(7.0, gt=1, description="Longest time a cue stays on screen, in seconds.")
@@ -143,6 +155,30 @@ class Settings(BaseModel):
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE", mode="before")
+    @classmethod
+    def _line_lengths(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        given: dict[str, int] = {}
+        for item in _split_list(value):
+            language, sep, chars = item.partition(":")
+            if not sep or not chars.strip().isdigit():
+                raise ValueError(f"'{item}' is not of the form language:characters (e.g. zh:16)")
+            given[language.strip().lower()] = int(chars)
+        return {**LINE_LENGTH_BY_LANGUAGE, **given}
+
+    @field_validator("SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE")
+    @classmethod
+    def _line_lengths_valid(cls, value: dict[str, int]) -> dict[str, int]:
+        from cpwhisperx.languages import get_language
+
+        low, high = LINE_LENGTH_RANGE
+        for language, chars in value.items():
+            if not low <= chars <= high:
+                raise ValueError(f"{language}:{chars}: a line holds between {low} and {high} characters")
+        return {get_language(language).code: chars for language, chars in value.items()}
 
     @field_validator("WHISPER_TEMPERATURE")
     @classmethod
@@ -297,6 +333,8 @@ def format_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return ",".join(format_value(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{format_value(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -348,6 +386,8 @@ def _allowed(annotation: Any) -> str:
         return _allowed(get_args(annotation)[0])
     if get_origin(annotation) is Literal:
         return " \\| ".join(f"`{a}`" for a in get_args(annotation))
+    if get_origin(annotation) is dict:
+        return "comma-separated `language:characters`"
     if get_origin(annotation) is list:
         inner = get_args(annotation)[0]
         return "comma-separated " + (_allowed(inner) if get_origin(inner) is Literal else getattr(inner, "__name__", str(inner)))

@@ -4,21 +4,33 @@ Characters are counted as grapheme clusters (what a reader sees), so a Devanagar
 its matras counts once. Cue boundaries are chosen by dynamic programming over word gaps,
 preferring sentence ends, clause punctuation and pauses; reading speed is met by extending a cue
 into free time before splitting it.
+
+Text in a language written without spaces (Chinese, Japanese, Thai, …) keeps exactly the spaces
+Whisper wrote; its lines break after punctuation best, then at a written space, then between
+Whisper's words, inside a word only when the word is longer than a line, and never against the
+kinsoku rules (`cpwhisperx.unspaced`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import regex
 
-from cpwhisperx.transcript import Transcript
+from cpwhisperx.scripts import PHRASE_SPACED_LANGUAGES, space_needed, written_without_spaces
+from cpwhisperx.transcript import Segment, Transcript
+from cpwhisperx.unspaced import GEMINATION_MARKS, break_forbidden, clusters, continues, phrase_starts, units
 
 SENTENCE_END = tuple(".?!।॥…。？！")
 CLAUSE_END = tuple(",;:—–、，；：")
 LYRICS_MARK = "♪"
+# What a cue boundary or a line break against the kinsoku rules costs: more than any other choice.
+_KINSOKU_BREAK = 60.0
+# Closing quotes and brackets after a sentence end ("。」"): the sentence still ends there.
+_CLOSERS = "\"'”’」』）)]}】》〉»"
 # Words a line may begin with (a break before them reads naturally).
 BREAK_BEFORE: dict[str, frozenset[str]] = {
     "en": frozenset("and but or nor so yet because although though while whereas if unless until when whenever where "
@@ -59,6 +71,8 @@ class Token:
     start: float
     end: float
     lyrics: bool = False
+    spaced: bool = True  # in a language that puts spaces between words
+    inside_word: bool = False  # a piece of a word too long for a line, continuing the token before it
 
 
 @dataclass
@@ -70,10 +84,11 @@ class Cue:
     speech_start: float = 0.0
     speech_end: float = 0.0
     notes: list[str] = field(default_factory=list)
+    separator: str = " "  # between lines read as one text; none in languages written without spaces
 
     @property
     def text(self) -> str:
-        return " ".join(self.lines)
+        return self.separator.join(self.lines)
 
     @property
     def display_lines(self) -> list[str]:
@@ -98,29 +113,87 @@ def _bare(word: str) -> str:
     return word.strip().strip("\"'“”‘’()[]").lower()
 
 
+def _share_span(parts: list[str], start: float, end: float) -> list[tuple[str, float, float]]:
+    """Pieces of text given consecutive shares of a time span, by character count."""
+    total = sum(graphemes(p.strip()) for p in parts) or 1
+    shared: list[tuple[str, float, float]] = []
+    position = start
+    for part in parts:
+        length = (end - start) * graphemes(part.strip()) / total
+        shared.append((part, position, position + length))
+        position += length
+    return shared
+
+
 def tokens_from(transcript: Transcript) -> list[Token]:
     """Words in time order; a segment without word times shares its span by character count."""
     tokens: list[Token] = []
     for seg in sorted(transcript.segments, key=lambda s: s.start):
         lyrics = "lyrics" in seg.flags
-        if seg.words:
+        language = seg.language or transcript.language
+        if written_without_spaces(language):
+            tokens += _unspaced_tokens(seg, language, tokens[-1] if tokens else None, lyrics)
+        elif seg.words:
             # a word without its leading space (the first of a segment, some scripts) must not run into the one before
             tokens += [Token(w.text if w.text[:1].isspace() else " " + w.text, w.start, w.end, lyrics) for w in seg.words if w.text.strip()]
-            continue
-        parts = seg.text.split()
-        total = sum(graphemes(p) for p in parts) or 1
-        position = seg.start
-        for part in parts:
-            length = (seg.end - seg.start) * graphemes(part) / total
-            tokens.append(Token(" " + part, position, position + length, lyrics))
-            position += length
+        else:
+            shared = _share_span([" " + part for part in seg.text.split()], seg.start, seg.end)
+            tokens += [Token(text, start, end, lyrics) for text, start, end in shared]
     return tokens
+
+
+def _unspaced_tokens(seg: Segment, language: str, previous: Token | None, lyrics: bool) -> list[Token]:
+    """A segment in a language written without spaces, as Whisper wrote it: its words (a token that
+    begins inside the last character of the one before joins it), or without word times the places a
+    line may break (between characters in Chinese and Japanese, at written spaces in Thai)."""
+    if seg.words:
+        timed = [(w.text, w.start, w.end) for w in seg.words if w.text.strip()]
+    else:
+        timed = _share_span(units(seg.text.strip(), between_characters=language not in PHRASE_SPACED_LANGUAGES), seg.start, seg.end)
+    tokens: list[Token] = []
+    for text, start, end in timed:
+        if tokens and continues(tokens[-1].text, text):
+            tokens[-1] = replace(tokens[-1], text=tokens[-1].text + text, end=end)
+        else:
+            tokens.append(Token(text, start, end, lyrics, spaced=False))
+    # Segments meet without a space in Chinese and Japanese, with one where Thai ends a phrase.
+    if tokens and previous is not None and not tokens[0].text[:1].isspace() and (
+            previous.spaced or language in PHRASE_SPACED_LANGUAGES or space_needed(previous.text, tokens[0].text)):
+        tokens[0] = replace(tokens[0], text=" " + tokens[0].text)
+    return tokens
+
+
+def _split_long_words(tokens: list[Token], rules: LayoutRules) -> list[Token]:
+    """Words of a language written without spaces that are longer than a line, cut where a line may
+    break between characters, each piece with its share of the word's time. A piece still longer
+    than a line (a long run of Latin letters) is cut between any two characters: the last resort."""
+    result: list[Token] = []
+    for token in tokens:
+        width = rules.max_line_length - (2 if token.lyrics else 0)
+        if token.spaced or graphemes(token.text.strip()) <= width:
+            result.append(token)
+            continue
+        pieces = [cut for unit in units(token.text, between_characters=True)
+                  for cut in ([unit] if graphemes(unit.strip()) <= width else _characters(unit))]
+        for number, (text, start, end) in enumerate(_share_span(pieces, token.start, token.end)):
+            result.append(replace(token, text=text, start=start, end=end, inside_word=token.inside_word or number > 0))
+    return result
+
+
+def _characters(text: str) -> list[str]:
+    body = text.lstrip()
+    found = clusters(body)
+    if found:
+        found[0] = text[: len(text) - len(body)] + found[0]
+    return found
 
 
 # --- line breaking --------------------------------------------------------------------------
 
 def _line_break_penalty(left: Token, right: Token, language: str) -> float:
     """How badly a line break between two words reads (0 best)."""
+    if not (left.spaced and right.spaced):
+        return _unspaced_break_penalty(left, right)
     end = left.text.rstrip()
     if end.endswith(SENTENCE_END):
         return 0.0
@@ -135,20 +208,58 @@ def _line_break_penalty(left: Token, right: Token, language: str) -> float:
     return 3.0
 
 
+def _unspaced_break_penalty(left: Token, right: Token) -> float:
+    """How badly a line break reads in text written without spaces (0 best)."""
+    if break_forbidden(left.text, right.text):
+        return 100.0  # chosen only where no other break lets the words fit
+    end = left.text.rstrip().rstrip(_CLOSERS)
+    if end.endswith(SENTENCE_END):
+        return 0.0
+    if end.endswith(CLAUSE_END):
+        return 0.5
+    if right.inside_word or left.text.endswith(tuple(GEMINATION_MARKS)):
+        return 8.0
+    if right.text[:1].isspace():
+        return 1.0
+    if phrase_starts(left.text, right.text):
+        return 2.0
+    return 3.0
+
+
 def break_lines(tokens: list[Token], rules: LayoutRules, language: str, extra: int = 0) -> list[str] | None:
     """The best split into at most max_lines lines that fit, or None when the words do not fit.
 
     `extra` is the width of decorations (the ♪ of lyrics) on the first and last line. A single
     word longer than a line gets a line of its own: the only excuse for a long line.
     """
+    ends = _line_ends(tokens, rules, language, extra)
+    if ends is None:
+        return None
+    cuts = [0, *ends]
+    return [join(tokens[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def _unspaced_line_cost(left: Token, right: Token) -> float:
+    """What a line break between two tokens costs the cue that holds it, in text written without
+    spaces: a cue may end at a better place instead (0 in languages written with spaces)."""
+    if left.spaced and right.spaced:
+        return 0.0
+    return _KINSOKU_BREAK if break_forbidden(left.text, right.text) else _unspaced_break_penalty(left, right)
+
+
+def _line_ends(tokens: list[Token], rules: LayoutRules, language: str, extra: int = 0,
+               measured: Callable[[int, int], int] | None = None) -> list[int] | None:
+    """Where the lines of the best split end (token indices), or None when the words do not fit.
+
+    `measured(i, j)`, when given, is the length of the line of tokens[i:j] (shared between calls)."""
     n = len(tokens)
     width = rules.max_line_length
 
     def line_len(i: int, j: int) -> int:
-        return graphemes(join(tokens[i:j])) + extra
+        return measured(i, j) + extra if measured else graphemes(join(tokens[i:j])) + extra
 
     if line_len(0, n) <= width:
-        return [join(tokens)]
+        return [n]
     best: dict[tuple[int, int], tuple[float, list[int]] | None] = {}
 
     def solve(i: int, lines_left: int) -> tuple[float, list[int]] | None:
@@ -173,10 +284,7 @@ def break_lines(tokens: list[Token], rules: LayoutRules, language: str, extra: i
         return result
 
     found = solve(0, rules.max_lines)
-    if found is None:
-        return None
-    cuts = [0, *found[1]]
-    return [join(tokens[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+    return None if found is None else found[1]
 
 
 # --- cue boundaries -------------------------------------------------------------------------
@@ -185,14 +293,22 @@ def _cue_break_penalty(tokens: list[Token], j: int, language: str) -> float:
     """How badly a cue ends after tokens[j - 1]."""
     if j >= len(tokens):
         return 0.0
-    end = tokens[j - 1].text.rstrip()
-    pause = tokens[j].start - tokens[j - 1].end
+    left, right = tokens[j - 1], tokens[j]
+    if not (left.spaced and right.spaced):
+        if break_forbidden(left.text, right.text):
+            return _KINSOKU_BREAK
+        if right.inside_word:
+            return 12.0
+    end = left.text.rstrip() if left.spaced else left.text.rstrip().rstrip(_CLOSERS)
+    pause = right.start - left.end
     if end.endswith(SENTENCE_END):
         return 0.0
     if pause >= 0.5:
         return 0.5
     if end.endswith(CLAUSE_END):
         return 1.5
+    if not (left.spaced and right.spaced) and right.text[:1].isspace():
+        return 2.0  # a space written in Thai ends a phrase
     if _bare(tokens[j].text) in BREAK_BEFORE.get(language, frozenset()) or _bare(tokens[j - 1].text) in BREAK_AFTER.get(language, frozenset()):
         return 3.0
     if pause >= 0.25:
@@ -215,23 +331,31 @@ def _group(block: list[Token], next_start: float, rules: LayoutRules, language: 
     n = len(block)
     extra = 2 if block[0].lyrics else 0
     best: list[tuple[float, int]] = [(0.0, 0)] + [(float("inf"), 0)] * n
+
+    @lru_cache(maxsize=None)
+    def measured(a: int, b: int) -> int:
+        return graphemes(join(block[a:b]))
+
     for j in range(1, n + 1):
         following = block[j].start if j < n else next_start
         for i in range(j - 1, -1, -1):
             span = block[j - 1].end - block[i].start
             if j - i > 1 and span > rules.max_duration:
                 break
-            text_length = graphemes(join(block[i:j]))
+            text_length = measured(i, j)
             if j - i > 1 and text_length + 2 * extra > rules.max_line_length * rules.max_lines:
                 break
-            if break_lines(block[i:j], rules, language, extra) is None:
+            ends = _line_ends(block[i:j], rules, language, extra, lambda a, b, i=i: measured(i + a, i + b))
+            if ends is None:
                 continue
+            line_cost = sum(_unspaced_line_cost(block[i + end - 1], block[i + end]) for end in ends[:-1])
             free_before = min(rules.max_lead, max(0.0, block[i].start - (block[i - 1].end if i else block[0].start - rules.max_lead)))
             available = min(rules.max_duration, following - rules.min_gap - block[i].start + free_before)
             needed = max(rules.min_duration, (text_length + 2 * extra) / rules.max_cps)
             deficit = max(0.0, needed - available)
             inner_sentences = sum(1 for t in block[i:j - 1] if t.text.rstrip().endswith(SENTENCE_END))
-            cost = best[i][0] + 4.0 + _cue_break_penalty(block, j, language) + 12.0 * deficit + 1.0 * inner_sentences
+            cost = (best[i][0] + 4.0 + _cue_break_penalty(block, j, language) + 12.0 * deficit + 1.0 * inner_sentences
+                    + line_cost)
             if cost < best[j][0]:
                 best[j] = (cost, i)
     cuts = []
@@ -246,22 +370,23 @@ def _group(block: list[Token], next_start: float, rules: LayoutRules, language: 
 def layout(transcript: Transcript, rules: LayoutRules) -> list[Cue]:
     """Cues that keep every limit of `rules`, in time order, without overlaps."""
     language = transcript.language
-    tokens = tokens_from(transcript)
+    tokens = _split_long_words(tokens_from(transcript), rules)
     groups: list[list[Token]] = []
     blocks = _blocks(tokens, rules)
     for number, block in enumerate(blocks):
         next_start = blocks[number + 1][0].start if number + 1 < len(blocks) else block[-1].end + rules.max_duration
         groups += _group(block, next_start, rules, language)
+    separator = "" if written_without_spaces(language) else " "
     cues = []
     for group in groups:
         extra = 2 if group[0].lyrics else 0
         lines = break_lines(group, rules, language, extra) or [join(group)]
-        cues.append(Cue(group[0].start, group[-1].end, lines, group[0].lyrics, group[0].start, group[-1].end))
+        cues.append(Cue(group[0].start, group[-1].end, lines, group[0].lyrics, group[0].start, group[-1].end, separator=separator))
     return retime(cues, rules)
 
 
 def needed_duration(cue: Cue, rules: LayoutRules) -> float:
-    chars = graphemes(" ".join(cue.display_lines))
+    chars = graphemes(cue.separator.join(cue.display_lines))
     return min(rules.max_duration, max(rules.min_duration, chars / rules.max_cps))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 
 # Unicode blocks of the scripts that matter here (first, last code point).
 BLOCKS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -28,7 +29,21 @@ BLOCKS: dict[str, tuple[tuple[int, int], ...]] = {
     "Greek": ((0x0370, 0x03FF),),
     "Hebrew": ((0x0590, 0x05FF),),
     "Thai": ((0x0E00, 0x0E7F),),
+    "Lao": ((0x0E80, 0x0EFF),),
+    "Khmer": ((0x1780, 0x17FF), (0x19E0, 0x19FF)),
+    "Myanmar": ((0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F)),
+    "Han": ((0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3021, 0x3029), (0x3038, 0x303B), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+            (0xF900, 0xFAFF), (0x20000, 0x323AF)),
+    "Hiragana": ((0x3041, 0x309F),),
+    "Katakana": ((0x30A0, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9F)),
+    "Hangul": ((0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF)),
 }
+# Languages written without spaces between words (Whisper codes): their text keeps the spaces
+# Whisper wrote and gains none. Thai, Lao, Khmer and Burmese end a phrase or sentence with a space;
+# Chinese and Japanese never put one between two of their characters.
+UNSPACED_LANGUAGES = frozenset({"ja", "zh", "yue", "th", "lo", "km", "my"})
+PHRASE_SPACED_LANGUAGES = frozenset({"th", "lo", "km", "my"})
+UNSPACED_SCRIPTS = frozenset({"Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar"})
 # The Brahmic scripts of India and Sri Lanka: text converts between them letter for letter.
 INDIC_SCRIPTS = frozenset({"Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada",
                            "Malayalam", "Sinhala"})
@@ -74,6 +89,34 @@ def script_of(char: str) -> str | None:
         if any(lo <= point <= hi for lo, hi in ranges):
             return script
     return None
+
+
+def written_without_spaces(language: str | None) -> bool:
+    return language in UNSPACED_LANGUAGES
+
+
+def _spaced_script_alnum(char: str) -> bool:
+    return char.isalnum() and script_of(char) not in UNSPACED_SCRIPTS
+
+
+def space_needed(left: str, right: str) -> bool:
+    """Whether two pieces of a text written without spaces need one where they meet: only where
+    letters or digits of a spaced script (a Latin name, a number) would otherwise run together."""
+    if not left or not right or left[-1].isspace() or right[0].isspace():
+        return False
+    return _spaced_script_alnum(left[-1]) and _spaced_script_alnum(right[0])
+
+
+def join_text(pieces: Iterable[str], language: str | None) -> str:
+    """Consecutive pieces of one text (segments, shares of a translation) in one string: with a
+    space between them, except in Chinese and Japanese, where a space would be one nobody wrote."""
+    parts = [piece.strip() for piece in pieces if piece.strip()]
+    if language not in UNSPACED_LANGUAGES or language in PHRASE_SPACED_LANGUAGES:
+        return " ".join(parts)
+    text = ""
+    for part in parts:
+        text += (" " if space_needed(text, part) else "") + part
+    return text
 
 
 def letter_scripts(text: str) -> Counter[str]:

@@ -11,8 +11,10 @@ from cpwhisperx.transcript import Transcript
 from cpwhisperx.transliteration import romanise
 
 
-def rules_from(s: Settings) -> LayoutRules:
-    return LayoutRules(max_line_length=s.SUBTITLE_MAX_LINE_LENGTH, max_lines=s.SUBTITLE_MAX_LINES,
+def rules_from(s: Settings, language: str) -> LayoutRules:
+    """The layout limits for subtitles in `language`: its own line length where one is set."""
+    line_length = s.SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE.get(language, s.SUBTITLE_MAX_LINE_LENGTH)
+    return LayoutRules(max_line_length=line_length, max_lines=s.SUBTITLE_MAX_LINES,
                        min_duration=s.SUBTITLE_MIN_DURATION, max_duration=s.SUBTITLE_MAX_DURATION, max_cps=s.SUBTITLE_MAX_CPS,
                        min_gap=s.SUBTITLE_MIN_GAP, pause_split=s.SUBTITLE_PAUSE_SPLIT, max_lead=s.SUBTITLE_MAX_LEAD,
                        max_delay=s.SUBTITLE_MAX_DELAY)
@@ -64,14 +66,14 @@ def run(io: StageIO) -> None:
     compliance, late, lyric = {}, {}, {}
     for transcript in (in_output_script(t, s) for t in transcripts):
         lang, stem = transcript.language, io.job.stem
-        rules = rules_from(s)
+        rules = rules_from(s, lang)
         io.write_text(f"{stem}.{lang}.json", transcript.to_json(), "transcript", language=lang, deliverable=True)
         io.write_text(f"{stem}.{lang}.txt", plain_text(transcript), "transcript_text", language=lang, deliverable=True)
         cues = layout(apply_lyrics_mode(transcript, s.LYRICS_MODE), rules)
         for fmt in s.SUBTITLE_FORMATS:
             with io.output(f"{stem}.{lang}.{fmt}", "subtitles", language=lang, deliverable=True, cues=len(cues)) as tmp:
                 write_subtitles(cues, tmp, fmt)
-        compliance[lang] = measure(facts(cues), rules)
+        compliance[lang] = measure(facts(cues), rules, lang)
         late[lang] = sum(1 for c in cues if c.notes)
         lyric[lang] = sum(c.lyrics for c in cues)
         if not compliance[lang]["all_within"]:

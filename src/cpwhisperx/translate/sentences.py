@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 
 import regex
 
+from cpwhisperx.scripts import join_text
 from cpwhisperx.transcript import Segment
+from cpwhisperx.unspaced import units
 
-_SENTENCE_PIECES = re.compile(r".+?(?:[.?!।॥…。？！]+[\"'”’)]*(?=\s|$)|$)", re.S)
+# A sentence ends at a full stop followed by a space (or the end); a Chinese or Japanese full stop
+# needs no space after it, but one inside a quotation (「はい。」と言った) ends no sentence.
+_CLOSING = "\"'”’)」』）"
+_SENTENCE_PIECES = re.compile(rf".+?(?:[.?!।॥…]+[{_CLOSING}]*(?=\s|$)|[。？！]+(?:[{_CLOSING}]+(?=\s|$)|(?![{_CLOSING}]))|$)", re.S)
+_ENDS_SENTENCE = re.compile(rf"[.?!।॥…。？！][{_CLOSING}]*\s*$")
 PAUSE_ENDS_SENTENCE = 2.0
 # Abbreviations whose full stop ends no sentence.
 ABBREVIATIONS = frozenset("mr. mrs. ms. dr. st. prof. jr. sr. vs. etc. e.g. i.e. no. sr. sra. srta. dra. sto. sta. p.ex.".split())
@@ -26,11 +32,12 @@ _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Kh
 class Sentence:
     text: str = ""
     parts: list[tuple[int, int]] = field(default_factory=list)  # (segment index, characters it gave)
+    language: str | None = None  # pieces of Chinese or Japanese join without a space
 
     def add(self, index: int, piece: str) -> None:
         piece = piece.strip()
         if piece:
-            self.text = f"{self.text} {piece}".strip()
+            self.text = join_text([self.text, piece], self.language)
             self.parts.append((index, len(piece)))
 
 
@@ -45,23 +52,23 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
             pieces[-1] += piece
         else:
             pieces.append(piece)
-    return [(p, bool(re.search(r"[.?!।॥…。？！][\"'”’)]*\s*$", p)) and p.split()[-1].lower() not in ABBREVIATIONS) for p in pieces]
+    return [(p, bool(_ENDS_SENTENCE.search(p)) and p.split()[-1].lower() not in ABBREVIATIONS) for p in pieces]
 
 
-def build_sentences(segments: list[Segment]) -> list[Sentence]:
+def build_sentences(segments: list[Segment], language: str | None = None) -> list[Sentence]:
     sentences: list[Sentence] = []
-    current = Sentence()
+    current = Sentence(language=language)
     previous: Segment | None = None
     for index, seg in enumerate(segments):
         if previous is not None and current.parts and (
                 seg.start - previous.end >= PAUSE_ENDS_SENTENCE or ("lyrics" in seg.flags) != ("lyrics" in previous.flags)):
             sentences.append(current)
-            current = Sentence()
+            current = Sentence(language=language)
         for piece, ends in _pieces(seg.text):
             current.add(index, piece)
             if ends:
                 sentences.append(current)
-                current = Sentence()
+                current = Sentence(language=language)
         previous = seg
     if current.parts:
         sentences.append(current)
@@ -74,7 +81,7 @@ def distribute(translation: str, parts: list[tuple[int, int]]) -> list[tuple[int
     words = translation.split()
     joiner = " "
     if len(words) < len(parts) and _UNSPACED.search(translation):
-        words, joiner = regex.findall(r"\X", translation.strip()), ""
+        words, joiner = units(translation.strip(), between_characters=True), ""
     if len(parts) == 1 or len(words) <= 1:
         return [(parts[0][0], translation.strip())] + [(index, "") for index, _ in parts[1:]]
     total = sum(chars for _, chars in parts)

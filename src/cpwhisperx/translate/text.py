@@ -10,6 +10,7 @@ from typing import Any
 from cpwhisperx.cache import ResultCache, cache_key
 from cpwhisperx.glossary import Glossary, expected_renderings, protect, restore
 from cpwhisperx.progress import ProgressReporter
+from cpwhisperx.scripts import join_text
 from cpwhisperx.transcript import Transcript
 from cpwhisperx.translate import TextEngine
 from cpwhisperx.translate.sentences import build_sentences, distribute
@@ -30,7 +31,7 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
     translation is shared among its segments while its glossary terms are still placeholders, so
     a rendering of several words is never split between two cues.
     """
-    sentences = build_sentences(source.segments)
+    sentences = build_sentences(source.segments, source.language)
     protected = [protect(sentence.text, glossary, target) for sentence in sentences]
     raw: list[str | None] = []
     keys = []
@@ -66,7 +67,7 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
         for index, share in distribute(text, sentence.parts):
             texts.setdefault(index, []).append(restore(share, renderings))
         pairs.append((sentence.text, restore(text, renderings)))
-    segments = [seg.model_copy(update={"text": " ".join(t for t in texts.get(i, []) if t).strip(), "words": []})
+    segments = [seg.model_copy(update={"text": join_text(texts.get(i, []), target), "words": []})
                 for i, seg in enumerate(source.segments)]
     translated = source.model_copy(update={"language": target, "language_probability": None,
                                            "segments": [seg for seg in segments if seg.text]})
