@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cpwhisperx.errors import InvalidInput
-from cpwhisperx.languages import LANGUAGES
+from cpwhisperx.languages import canonical_code, listed
 from cpwhisperx.transcript import Segment, Transcript, Word
 
 TYPES = ("name", "kinship", "cultural", "technical")
+_COLUMNS = ("term", "type", "aliases")  # every other column named by a language code holds renderings
 PLACEHOLDER = "GLS{}"
 _PLACEHOLDER_RE = re.compile(r"GLS(\d+)")
 _EDGE_PUNCT = "\"'“”‘’()[]{}.,;:!?।॥…-—"
@@ -82,8 +83,8 @@ def load_file(path: Path) -> Glossary:
         if kind not in TYPES:
             raise InvalidInput(f"glossary '{path.name}' line {number}: type '{kind}' is not one of {', '.join(TYPES)}")
         aliases = tuple(a.strip() for a in re.split(r"[|;]", row.get(header.get("aliases", ""), "") or "") if a.strip())
-        renderings = {key.strip().lower(): (row.get(original) or "").strip() for key, original in header.items()
-                      if key in LANGUAGES and (row.get(original) or "").strip()}
+        renderings = {canonical_code(key) or key: (row.get(original) or "").strip() for key, original in header.items()
+                      if key not in _COLUMNS and listed(key) and (row.get(original) or "").strip()}
         terms.append(Term(term, kind, aliases, renderings, path.name))
     return Glossary(terms)
 
