@@ -9,6 +9,7 @@ from langcodes.data_dicts import MACROLANGUAGES
 
 from cpwhisperx.languages import (INDICTRANS2_CODES, WHISPER_CODES, UnknownLanguage, canonical_code, get_language, indictrans2_code,
                                   is_indic, listed_languages, nllb_code, nllb_codes, whisper_language)
+from cpwhisperx.scripts import BLOCKS, ISO_15924, expected_script
 
 
 def test_whisper_codes_are_whispers_own() -> None:
@@ -108,3 +109,29 @@ def test_misspelt_codes_get_suggestions(code: str, fragment: str) -> None:
     with pytest.raises(UnknownLanguage) as caught:
         get_language(code)
     assert fragment in str(caught.value)
+
+
+# What the hand-kept table said before the scripts came from CLDR.
+FORMER_SCRIPTS = {
+    "hi": "Devanagari", "mr": "Devanagari", "ne": "Devanagari", "sa": "Devanagari", "gu": "Gujarati", "pa": "Gurmukhi",
+    "bn": "Bengali", "as": "Bengali", "or": "Oriya", "ta": "Tamil", "te": "Telugu", "kn": "Kannada", "ml": "Malayalam",
+    "si": "Sinhala", "ur": "Arabic", "sd": "Arabic", "fa": "Arabic", "ar": "Arabic", "ps": "Arabic", "ru": "Cyrillic",
+    "uk": "Cyrillic", "bg": "Cyrillic", "el": "Greek", "he": "Hebrew", "yi": "Hebrew", "th": "Thai", "en": "Latin",
+    "es": "Latin", "pt": "Latin", "fr": "Latin", "de": "Latin", "it": "Latin", "nl": "Latin",
+}
+
+
+def test_expected_scripts_come_from_cldr() -> None:
+    assert {language: expected_script(language) for language in FORMER_SCRIPTS} == FORMER_SCRIPTS
+    assert expected_script("sr") == "Cyrillic" and expected_script("jw") == "Latin" and expected_script("ks-Deva") == "Devanagari"
+    assert expected_script("zh") is None and expected_script("ja") is None  # scripts not measured here
+    assert set(ISO_15924.values()) == set(BLOCKS)
+
+
+def test_iso_15924_codes_name_the_unicode_scripts() -> None:
+    import regex
+
+    for code, name in ISO_15924.items():
+        letters = [chr(point) for lo, hi in BLOCKS[name] for point in range(lo, hi + 1) if regex.match(r"\p{L}", chr(point))]
+        by_code = [bool(regex.match(rf"\p{{Script={code}}}", letter)) for letter in letters]
+        assert sum(by_code) > len(letters) / 2 and by_code == [bool(regex.match(rf"\p{{Script={name}}}", letter)) for letter in letters], name
