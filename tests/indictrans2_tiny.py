@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tiny_seq2seq import random_m2m100
 
-from cpwhisperx.languages import FLORES
+from cpwhisperx.languages import INDICTRANS2_CODES
 
 CORPUS = [
     "राहुल बाज़ार गया और उसने फल खरीदे ।",
@@ -33,7 +33,7 @@ def build_tiny_indictrans2(root: Path) -> Path:
     from tokenizers.models import WordLevel
     from transformers import PreTrainedTokenizerFast
 
-    tags = sorted(set(FLORES.values()))
+    tags = list(INDICTRANS2_CODES)
     words = sorted({word for line in CORPUS for word in line.split()} | {"GLS0", "GLS1", "GLS2"})
     vocab = ["<s>", "<pad>", "</s>", "<unk>", *tags, *words]
     for number, direction in enumerate(DIRECTIONS):

@@ -1,16 +1,17 @@
 """Builds a tiny NLLB-shaped model with random weights, converted to CTranslate2 like the real one.
 
-The vocabulary follows NLLB's layout: <s> <pad> </s> <unk>, the SentencePiece pieces, then the
-language codes. Quality is meaningless; the point is the real loading and translation path.
+The vocabulary follows NLLB's layout: <s> <pad> </s> <unk>, the SentencePiece pieces, then NLLB's
+202 language codes. Quality is meaningless; the point is the real loading and translation path.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tiny_seq2seq import random_m2m100
 
-from cpwhisperx.languages import FLORES
+from cpwhisperx.languages import nllb_codes
 
 CORPUS = [
     "the old man told his young son that the house was very cold",
@@ -36,7 +37,7 @@ def build_tiny_nllb(folder: Path) -> Path:
                                              model_type="bpe", character_coverage=1.0, bos_id=0, pad_id=1, eos_id=2, unk_id=3,
                                              minloglevel=2)
     pieces = sentencepiece.SentencePieceProcessor(model_file=str(folder / "sentencepiece.bpe.model"))
-    codes = sorted(set(FLORES.values()))
+    codes = list(nllb_codes())
     vocab = ["<s>", "<pad>", "</s>", "<unk>"] + [pieces.id_to_piece(i) for i in range(4, pieces.get_piece_size())] + codes + ["<mask>"]
     hf = folder / "hf"
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(WordLevel({t: i for i, t in enumerate(vocab)}, unk_token="<unk>")),
@@ -44,8 +45,18 @@ def build_tiny_nllb(folder: Path) -> Path:
                                         additional_special_tokens=codes)
     tokenizer.save_pretrained(str(hf))
     model = random_m2m100(len(vocab))
+    _never_write_language_codes(model, [vocab.index(code) for code in codes])
     model.save_pretrained(str(hf))
     (hf / "sentencepiece.bpe.model").write_bytes((folder / "sentencepiece.bpe.model").read_bytes())
     converted = folder / "nllb-tiny-ct2"
     ctranslate2.converters.TransformersConverter(str(hf), copy_files=["sentencepiece.bpe.model"]).convert(str(converted), force=True)
     return converted
+
+
+def _never_write_language_codes(model: Any, ids: list[int]) -> None:
+    """A trained NLLB writes a language code only where it is forced; with random weights the 202
+    codes would crowd the output. Small embeddings (shared with the output layer) keep them out."""
+    import torch
+
+    with torch.no_grad():
+        model.get_input_embeddings().weight[ids] *= 0.05

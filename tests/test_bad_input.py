@@ -99,6 +99,14 @@ def test_unknown_language_code(tmp_path: Path, short_clip: Path) -> None:
     assert result.returncode == 2 and "unknown language code 'xx'" in result.stderr
     result = cpwx("transcribe", str(short_clip), "-s", "hindi", cwd=tmp_path)
     assert result.returncode == 2 and "'hi'" in result.stderr
+    result = cpwx("translate", str(short_clip), "-s", "en", "-t", "englsh", cwd=tmp_path)
+    assert result.returncode == 2 and "unknown language code 'englsh'; did you mean 'en' (English)?" in result.stderr
+    # Odia is a target language, not one Whisper transcribes
+    result = cpwx("transcribe", str(short_clip), "-s", "or", cwd=tmp_path)
+    assert result.returncode == 2 and "Whisper does not transcribe Odia ('or')" in result.stderr
+    result = cpwx("translate", str(short_clip), "-s", "en", "-t", "tlh", cwd=tmp_path)
+    assert result.returncode == 2 and "no translation engine translates into Klingon ('tlh')" in result.stderr
+    assert job_dirs(tmp_path) == []
 
 
 def test_model_not_available_offline(tmp_path: Path, short_clip: Path) -> None:

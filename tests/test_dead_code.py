@@ -16,6 +16,7 @@ USED_BY_FRAMEWORKS = (
     "log_message", "do_GET", "do_HEAD",  # http.server
     "tb",  # the __exit__ protocol
     "pre_tokenizer",  # tokenizers, set by the tiny test models
+    "mtime_ns",  # a functools.lru_cache key: a changed file is read again
 )
 
 

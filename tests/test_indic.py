@@ -8,7 +8,7 @@ import pytest
 
 from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments
 from cpwhisperx.asr.script_tokens import scripts_written
-from cpwhisperx.scripts import EXPECTED_SCRIPT, STEERING_PROMPTS, expected_share, letter_scripts, steering_prompt
+from cpwhisperx.scripts import STEERING_PROMPTS, expected_script, expected_share, letter_scripts, steering_prompt
 from cpwhisperx.textnorm import normalise
 from cpwhisperx.transcript import Segment, Transcript, Word
 from cpwhisperx.transliteration import romanise, to_expected_script
@@ -169,7 +169,7 @@ def test_nukta_forms_become_one() -> None:
 
 def test_every_indic_language_has_a_script_and_prompt() -> None:
     for language in INDIC + ["ur"]:
-        assert EXPECTED_SCRIPT[language] and expected_share(STEERING_PROMPTS[language], language) == 1.0
+        assert expected_script(language) and expected_share(STEERING_PROMPTS[language], language) == 1.0
 
 
 def test_urdu_vowel_marks_are_read_where_written() -> None:

@@ -70,3 +70,14 @@ def test_routing_loading_and_glossary_protection(tiny_indictrans2: Path, tmp_pat
     assert details["engine"] == "indictrans2" and details["engine_calls"] == 1 and details["glossary"]["expected"] == 2
     assert details["model"].endswith("/indic-en") and str(tiny_indictrans2) in details["identity"]
     assert translated.segments and all(0.0 <= s.start and s.end <= 4.0 for s in translated.segments)
+
+
+def test_odia_and_the_other_scheduled_languages(tiny_indictrans2: Path) -> None:
+    """Odia (and every scheduled language IndicTrans2 lists) is routed to it, in its own script."""
+    settings = Settings(TARGET_LANGUAGES=["or", "mai", "sat"], TRANSLATION_INDICTRANS2_MODEL=str(tiny_indictrans2))
+    assert [choose_engine("en", target, settings) for target in settings.TARGET_LANGUAGES] == ["indictrans2"] * 3
+    assert choose_engine("hi", "or", settings) == "indictrans2"
+    engine = IndicTrans2Engine(tiny_indictrans2, "cpu", beam_size=1, batch_size=2)
+    odia = engine.translate(["Rahul went to the market."], "en", "or")[0]
+    assert engine.model.endswith("/en-indic") and set(letter_scripts(odia)) == {"Oriya"}, odia
+    assert len(engine.translate(["राहुल बाज़ार गया।"], "hi", "or")) == 1 and engine.model.endswith("/indic-indic")

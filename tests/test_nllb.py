@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from nllb_tiny import build_tiny_nllb  # noqa: E402
 
 from cpwhisperx.cache import ResultCache  # noqa: E402
 from cpwhisperx.config import Settings  # noqa: E402
+from cpwhisperx.errors import ResourceMissing  # noqa: E402
 from cpwhisperx.glossary import Glossary, Term  # noqa: E402
 from cpwhisperx.transcript import Segment, Transcript  # noqa: E402
 from cpwhisperx.translate import choose_engine, load_engine, model_identity  # noqa: E402
@@ -123,3 +125,43 @@ def test_every_setting_an_engine_reads_is_in_its_cache_key() -> None:
     nllb = Settings(TRANSLATION_NLLB_MODEL="/models/nllb")
     assert model_identity("nllb", "en", "hi", nllb) != model_identity("nllb", "en", "hi", Settings(TRANSLATION_NLLB_MODEL="/models/nllb",
                                                                                                   TRANSLATION_BEAM_SIZE=1))
+
+
+@pytest.mark.parametrize("target", ["bg", "hr", "sk", "lt", "af", "am", "or", "ps", "zh-Hant"])
+def test_languages_beyond_the_old_table_go_to_nllb(tiny_nllb: Path, target: str) -> None:
+    """NLLB's own language list decides: Bulgarian … Amharic, Odia (IndicTrans2 not configured),
+    Pashto through Southern Pashto, Chinese in traditional characters."""
+    settings = Settings(TARGET_LANGUAGES=[target], TRANSLATION_NLLB_MODEL=str(tiny_nllb))
+    assert settings.TARGET_LANGUAGES == [target] and choose_engine("en", target, settings) == "nllb"
+    engine = NllbEngine(tiny_nllb, beam_size=1)
+    flores = {"bg": "bul_Cyrl", "hr": "hrv_Latn", "sk": "slk_Latn", "lt": "lit_Latn", "af": "afr_Latn", "am": "amh_Ethi",
+              "or": "ory_Orya", "ps": "pbt_Arab", "zh-Hant": "zho_Hant"}[target]
+    assert engine.language_token(target) == flores and engine.tokenize("good night", target)[0] == flores
+    (out,) = engine.translate(["good night to you all"], "en", target)
+    assert out and flores not in out
+
+
+def test_a_model_without_a_language_token_does_not_serve_it(tiny_nllb: Path, tmp_path: Path) -> None:
+    """The codes are checked against the model's own vocabulary, as a model of another make may lack some."""
+    model = tmp_path / "nllb-without-bulgarian"
+    shutil.copytree(tiny_nllb, model)
+    vocabulary = model / "shared_vocabulary.json"
+    vocabulary.write_text(vocabulary.read_text(encoding="utf-8").replace('"bul_Cyrl"', '"xxx_Cyrl"'), encoding="utf-8")
+    settings = Settings(TRANSLATION_NLLB_MODEL=str(model), TRANSLATION_ROUTES="*:nllb")
+    assert choose_engine("en", "hr", settings) == "nllb"
+    with pytest.raises(ResourceMissing) as caught:
+        choose_engine("en", "bg", settings)
+    assert "no language token for bg" in caught.value.hint
+    with pytest.raises(ResourceMissing, match="no language token for Bulgarian"):
+        NllbEngine(model, beam_size=1).translate(["good night"], "en", "bg")
+
+
+def test_subtitle_tracks_for_odia_and_bulgarian(tiny_nllb: Path, sample_film: Path, tmp_path: Path) -> None:
+    result = cpwx("subtitle", str(sample_film), "-s", "en", "-t", "or,bg", "--set", f"TRANSLATION_NLLB_MODEL={tiny_nllb}",
+                  "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (job,) = job_dirs(tmp_path)
+    targets = manifest(job, "10_translation")["metrics"]["targets"]
+    assert targets["or"]["engine"] == targets["bg"]["engine"] == "nllb"
+    tracks = manifest(job, "12_mux")["outputs"][0]["subtitle_tracks"]
+    assert [(t["language"], t["title"]) for t in tracks] == [("eng", "English"), ("ori", "Odia"), ("bul", "Bulgarian")]

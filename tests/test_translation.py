@@ -50,6 +50,31 @@ def test_routing_picks_installed_engines_and_explains_missing() -> None:
         parse_routes("hi-en:babelfish")
 
 
+def test_routes_and_targets_take_every_language_an_engine_serves() -> None:
+    """Odia and Bulgarian are languages NLLB (and IndicTrans2) serve: valid targets and route sides;
+    with no engine installed for them the run stops with exit 3 naming the engines that would."""
+    settings = Settings(TARGET_LANGUAGES=["or", "bg", "ZH_hant"], TRANSLATION_ROUTES="en-or:indictrans2,en-zh:nllb,*:apertium")
+    assert settings.TARGET_LANGUAGES == ["or", "bg", "zh-Hant"]
+    routes = parse_routes(settings.TRANSLATION_ROUTES)
+    assert routes[0].matches("en", "or") and routes[1].matches("en", "zh-Hant") and not routes[1].matches("en", "yue")
+    with pytest.raises(ResourceMissing) as caught:
+        choose_engine("en", "or", Settings())
+    assert "no translation engine is installed for en→or" in caught.value.message
+    assert "indictrans2" in caught.value.hint and "nllb" in caught.value.hint
+    for bad in ("en-xx:nllb", "en-zh-Hant:nllb"):
+        with pytest.raises(ValueError, match="is not a language pair"):
+            parse_routes(bad)
+
+
+def test_glossary_columns_of_any_target_language(tmp_path: Path) -> None:
+    from cpwhisperx.glossary import load_file
+
+    path = tmp_path / "terms.tsv"
+    path.write_text("term\ttype\taliases\tor\tbg\tzh-Hant\tnotes\nbhai\tkinship\t\tଭାଇ\tбрат\t兄弟\tbrother\n", encoding="utf-8")
+    (term,) = load_file(path).terms
+    assert term.renderings == {"or": "ଭାଇ", "bg": "брат", "zh-Hant": "兄弟"}
+
+
 @pytest.mark.parametrize(("target", "engine", "expected_word"), [("es", "apertium", "joven"), ("pt", "bergamot", "jovem")])
 def test_translate_sample_film(sample_film: Path, tmp_path: Path, target: str, engine: str, expected_word: str) -> None:
     result = cpwx("translate", str(sample_film), "-s", "en", "-t", target, "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)

@@ -21,7 +21,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cpwhisperx.errors import ConfigError
-from cpwhisperx.languages import is_known
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 ComputeType = Literal[
@@ -51,8 +50,8 @@ class Settings(BaseModel):
     LOG_LEVEL: LogLevel = Field("INFO", description="Console and pipeline-log verbosity; stage.log always keeps DEBUG.")
     OUTPUT_DIR: str = Field("out", description="Root of the job directories (out/YYYY/MM/DD/<user>/<job-id>/), relative to the working directory unless absolute.")
     SOURCE_LANGUAGE: str = Field("auto", description="Spoken language as a Whisper code (hi, en, …) or `auto` to detect it.")
-    LANGUAGE_CANDIDATES: list[str] = Field([], description="With SOURCE_LANGUAGE=auto, the languages the film can contain (e.g. hi,en): detection picks among them only, which keeps Hindi from being taken for Urdu.")
-    TARGET_LANGUAGES: list[str] = Field([], description="Comma-separated languages to translate into (translate and subtitle workflows).")
+    LANGUAGE_CANDIDATES: list[str] = Field([], description="With SOURCE_LANGUAGE=auto, the Whisper languages the film can contain (e.g. hi,en): detection picks among them only, which keeps Hindi from being taken for Urdu.")
+    TARGET_LANGUAGES: list[str] = Field([], description="Comma-separated languages to translate into (translate and subtitle workflows): Whisper codes or BCP 47 tags (or, bg, zh-Hant, ks-Deva) of any language a translation engine translates into: NLLB-200's 202, IndicTrans2's, installed Apertium pairs', Bergamot's en/pt.")
     DEMUX_AUDIO_STREAM: Literal["auto"] | Annotated[int, Field(ge=0)] = Field("auto", description="Which audio stream to transcribe, counted among the audio streams from 0. `auto`: the stream whose language tag is SOURCE_LANGUAGE, else the one the file marks as default, else the first; with several streams the run says which it took.")
 
     VAD_ENABLED: bool = Field(True, description="Detect speech regions with Silero VAD and transcribe only those.")
@@ -139,7 +138,8 @@ class Settings(BaseModel):
     TRANSLATION_ROUTES: str = Field(
         "indic-en:indictrans2,en-indic:indictrans2,indic-indic:indictrans2,en-pt:bergamot,pt-en:bergamot,*-*:nllb,*-*:apertium,*-en:whisper",
         description="Engine per language pair, first match with an installed engine wins: PAIR:ENGINE items where PAIR is "
-                    "src-tgt, `indic` for any Indic language, `*` for any. Engines: indictrans2, nllb, apertium, bergamot, whisper "
+                    "src-tgt with language codes (a code covers its regional and script variants: zh covers zh-Hant), `indic` for any of "
+                    "IndicTrans2's 22 Indian languages, `*` for any. Engines: indictrans2, nllb, apertium, bergamot, whisper "
                     "(English from the audio).")
     TRANSLATION_DEVICE: Literal["auto", "cpu", "cuda"] = Field("auto", description="Device for neural translation engines.")
     TRANSLATION_BEAM_SIZE: int = Field(4, ge=1, le=16, description="Beam width of neural translation engines.")
@@ -187,12 +187,19 @@ class Settings(BaseModel):
             raise ValueError("every temperature must lie between 0 and 1")
         return value
 
-    @field_validator("TARGET_LANGUAGES", "LANGUAGE_CANDIDATES")
+    @field_validator("TARGET_LANGUAGES")
     @classmethod
-    def _known_targets(cls, value: list[str]) -> list[str]:
-        from cpwhisperx.languages import get_language
+    def _served_targets(cls, value: list[str]) -> list[str]:
+        from cpwhisperx.translate import target_language
 
-        return [get_language(code).code for code in value]
+        return list(dict.fromkeys(target_language(code).code for code in value))
+
+    @field_validator("LANGUAGE_CANDIDATES")
+    @classmethod
+    def _whisper_candidates(cls, value: list[str]) -> list[str]:
+        from cpwhisperx.languages import whisper_language
+
+        return list(dict.fromkeys(whisper_language(code).code for code in value))
 
     @field_validator("TRANSLATION_ROUTES")
     @classmethod
@@ -215,13 +222,10 @@ class Settings(BaseModel):
 
     @field_validator("SOURCE_LANGUAGE")
     @classmethod
-    def _known_language(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value != "auto" and not is_known(value):
-            from cpwhisperx.languages import get_language
+    def _whisper_source(cls, value: str) -> str:
+        from cpwhisperx.languages import whisper_language
 
-            get_language(value)  # raises with the closest codes in its message
-        return value
+        return "auto" if value.strip().lower() == "auto" else whisper_language(value).code
 
 
 KEYS: tuple[str, ...] = tuple(Settings.model_fields)

@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cpwhisperx.errors import InvalidInput
-from cpwhisperx.languages import LANGUAGES
+from cpwhisperx.languages import canonical_code, listed
 from cpwhisperx.transcript import Transcript, Word
 
 TYPES = ("name", "kinship", "cultural", "technical")
+_COLUMNS = ("term", "type", "aliases")  # every other column named by a language code holds renderings
 PLACEHOLDER = "GLS{}"
 _PLACEHOLDER_RE = re.compile(r"GLS(\d+)")
 _EDGE_PUNCT = "\"'“”‘’()[]{}.,;:!?।॥…-—"
@@ -79,7 +80,7 @@ def load_file(path: Path) -> Glossary:
         return Glossary()
     header = {h.strip().lower(): h for h in rows[0] if h is not None}
     if "term" not in header:
-        known = [h for h in header if h in ("type", "aliases") or h in LANGUAGES]
+        known = [h for h in header if h in _COLUMNS or listed(h)]
         raise InvalidInput(f"glossary '{path.name}' has no header line with a 'term' column"
                            + (f" (its header has {', '.join(known)})" if known else ""),
                            hint="the first line names the columns: term, type, aliases and one per target language")
@@ -92,8 +93,8 @@ def load_file(path: Path) -> Glossary:
         if kind not in TYPES:
             raise InvalidInput(f"glossary '{path.name}' line {number}: the type is not one of {', '.join(TYPES)}")
         aliases = tuple(a.strip() for a in re.split(r"[|;]", row.get(header.get("aliases", ""), "") or "") if a.strip())
-        renderings = {key.strip().lower(): (row.get(original) or "").strip() for key, original in header.items()
-                      if key in LANGUAGES and (row.get(original) or "").strip()}
+        renderings = {canonical_code(key) or key: (row.get(original) or "").strip() for key, original in header.items()
+                      if key not in _COLUMNS and listed(key) and (row.get(original) or "").strip()}
         terms.append(Term(term, kind, aliases, renderings, path.name))
     return Glossary(terms)
 

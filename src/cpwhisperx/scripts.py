@@ -10,6 +10,9 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
+
+from cpwhisperx.languages import canonical_code, get_language
 
 # Unicode blocks of the scripts that matter here (first, last code point).
 BLOCKS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -47,14 +50,21 @@ UNSPACED_SCRIPTS = frozenset({"Han", "Hiragana", "Katakana", "Thai", "Lao", "Khm
 # The Brahmic scripts of India and Sri Lanka: text converts between them letter for letter.
 INDIC_SCRIPTS = frozenset({"Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada",
                            "Malayalam", "Sinhala"})
-EXPECTED_SCRIPT: dict[str, str] = {
-    "hi": "Devanagari", "mr": "Devanagari", "ne": "Devanagari", "sa": "Devanagari",
-    "gu": "Gujarati", "pa": "Gurmukhi", "bn": "Bengali", "as": "Bengali",
-    "or": "Oriya", "ta": "Tamil", "te": "Telugu", "kn": "Kannada", "ml": "Malayalam", "si": "Sinhala",
-    "ur": "Arabic", "sd": "Arabic", "fa": "Arabic", "ar": "Arabic", "ps": "Arabic",
-    "ru": "Cyrillic", "uk": "Cyrillic", "bg": "Cyrillic", "el": "Greek", "he": "Hebrew", "yi": "Hebrew", "th": "Thai",
-    "en": "Latin", "es": "Latin", "pt": "Latin", "fr": "Latin", "de": "Latin", "it": "Latin", "nl": "Latin",
+# ISO 15924 codes of the scripts above (the names are Unicode's script property values).
+ISO_15924: dict[str, str] = {
+    "Deva": "Devanagari", "Beng": "Bengali", "Guru": "Gurmukhi", "Gujr": "Gujarati", "Orya": "Oriya", "Taml": "Tamil",
+    "Telu": "Telugu", "Knda": "Kannada", "Mlym": "Malayalam", "Sinh": "Sinhala", "Arab": "Arabic", "Latn": "Latin",
+    "Cyrl": "Cyrillic", "Grek": "Greek", "Hebr": "Hebrew", "Thai": "Thai", "Laoo": "Lao", "Khmr": "Khmer", "Mymr": "Myanmar",
 }
+
+
+@lru_cache(maxsize=512)
+def expected_script(language: str) -> str | None:
+    """The script a language is written in (CLDR's likely script), among those measured here."""
+    code = canonical_code(language)
+    return ISO_15924.get(get_language(code).script or "") if code else None
+
+
 # One natural sentence per language, in its own script ("this is written in <language>"): given to
 # Whisper as the preceding text, it makes the decoder continue in that script.
 STEERING_PROMPTS: dict[str, str] = {
@@ -130,7 +140,7 @@ def letter_scripts(text: str) -> Counter[str]:
 
 def expected_share(text: str, language: str) -> float | None:
     """Share of letters in the language's expected script; None when unknown or no letters."""
-    script = EXPECTED_SCRIPT.get(language)
+    script = expected_script(language)
     counts = letter_scripts(text)
     total = sum(counts.values())
     if script is None or total == 0:
@@ -141,5 +151,5 @@ def expected_share(text: str, language: str) -> float | None:
 def script_report(text: str, language: str) -> dict[str, object]:
     counts = letter_scripts(text)
     share = expected_share(text, language)
-    return {"expected_script": EXPECTED_SCRIPT.get(language), "letters": sum(counts.values()),
+    return {"expected_script": expected_script(language), "letters": sum(counts.values()),
             "expected_share": round(share, 4) if share is not None else None, "by_script": dict(counts.most_common())}

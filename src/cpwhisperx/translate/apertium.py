@@ -7,7 +7,7 @@ import subprocess
 
 from cpwhisperx.config import Settings
 from cpwhisperx.errors import ResourceMissing, ServiceFailed
-from cpwhisperx.languages import LANGUAGES
+from cpwhisperx.translate import apertium_mode
 
 
 class ApertiumEngine:
@@ -22,7 +22,7 @@ class ApertiumEngine:
         self.version = _package_version()
 
     def translate(self, texts: list[str], source: str, target: str) -> list[str]:
-        mode = f"{LANGUAGES[source].iso639_3}-{LANGUAGES[target].iso639_3}"
+        mode = apertium_mode(source, target)
         self.model = f"apertium {mode}"
         # One sentence per line; -u drops the marks Apertium puts on unknown words (names pass through).
         text = "\n".join(t.replace("\n", " ") for t in texts) + "\n"

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from cpwhisperx.config import Settings
-from cpwhisperx.languages import FLORES, is_indic
+from cpwhisperx.errors import InvalidInput
+from cpwhisperx.languages import ENGLISH_FLORES, get_language, indictrans2_code
 
 
 class IndicTrans2Engine:
@@ -25,10 +26,19 @@ class IndicTrans2Engine:
         self.model = root.name
         self.version = "unknown"
 
-    def _direction(self, source: str, target: str) -> str:
-        if source == "en":
+    @staticmethod
+    def _direction(source_code: str, target_code: str) -> str:
+        if source_code == ENGLISH_FLORES:
             return "en-indic"
-        return "indic-en" if target == "en" else "indic-indic"
+        return "indic-en" if target_code == ENGLISH_FLORES else "indic-indic"
+
+    @staticmethod
+    def language_code(language: str) -> str:
+        code = indictrans2_code(language)
+        if code is None:
+            raise InvalidInput(f"IndicTrans2 does not translate {get_language(language).name} ('{language}')",
+                               hint="route the pair to another engine with TRANSLATION_ROUTES")
+        return code
 
     def _load(self, direction: str) -> tuple[Any, Any, Any]:
         if direction not in self._loaded:
@@ -47,9 +57,8 @@ class IndicTrans2Engine:
     def translate(self, texts: list[str], source: str, target: str) -> list[str]:
         import torch
 
-        assert is_indic(source) or is_indic(target)
-        tokenizer, model, processor = self._load(self._direction(source, target))
-        source_code, target_code = FLORES[source], FLORES[target]
+        source_code, target_code = self.language_code(source), self.language_code(target)
+        tokenizer, model, processor = self._load(self._direction(source_code, target_code))
         results: list[str] = []
         for start in range(0, len(texts), self.batch_size):
             chunk = processor.preprocess_batch(texts[start:start + self.batch_size], src_lang=source_code, tgt_lang=target_code)
