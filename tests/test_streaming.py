@@ -1,18 +1,27 @@
-"""Long audio read a window at a time: the streamed VAD against faster-whisper's whole-array one."""
+"""Long audio read a window at a time: the streamed VAD against faster-whisper's whole-array one, and
+speech decoded in bounded chunks against one decode of it all."""
 
 from __future__ import annotations
 
+import re
 import wave
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 
+import jiwer
 import numpy as np
 import pytest
 
+from cpwhisperx.asr import longform
+from cpwhisperx.asr.faster_whisper import FasterWhisperBackend
+from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.config import Settings
 from cpwhisperx.media import SAMPLE_RATE, WavReader, read_wav
+from cpwhisperx.models import resolve
 from cpwhisperx.samples import librivox_clips
 from cpwhisperx.speech_detection import WINDOW, VadParameters, detect_speech, speech_probabilities
+from cpwhisperx.transcript import Segment, Transcript
 
 PAUSES = (0.3, 2.5, 0.8, 4.0, 1.2, 0.5, 3.1, 0.9, 2.2, 1.6)
 
@@ -93,3 +102,128 @@ def test_streamed_probabilities_are_the_whole_array_ones(speech_pcm: np.ndarray,
     expected = get_vad_model()(np.pad(audio, (0, WINDOW - len(audio) % WINDOW)))
     with WavReader(path) as reader:
         assert np.array_equal(speech_probabilities(reader, 9), expected)
+
+
+# --- chunked long-form decoding ---------------------------------------------------------------
+
+SMALL = longform.ChunkLimits(speech_seconds=20.0, span_seconds=28.0)
+
+
+@pytest.fixture(scope="module")
+def backend() -> FasterWhisperBackend:
+    return FasterWhisperBackend(str(resolve("base").path), "cpu", "int8", 0)
+
+
+@pytest.fixture(scope="module")
+def speech_regions_s(speech_wav: Path) -> list[tuple[float, float]]:
+    with WavReader(speech_wav) as reader:
+        return [(round(a / SAMPLE_RATE, 3), round(b / SAMPLE_RATE, 3)) for a, b in detect_speech(reader, PROJECT_DEFAULTS)]
+
+
+def english_options() -> DecodeOptions:
+    return replace(DecodeOptions.from_settings(Settings()), language="en", beam_size=1, best_of=1)  # greedy: quick
+
+
+def reference_words() -> str:
+    return " ".join(clip.reference for clip in librivox_clips() * 2)
+
+
+def plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).replace("'", "").split())
+
+
+def test_speech_in_one_chunk_decodes_as_one_piece(backend: FasterWhisperBackend, speech_wav: Path,
+                                                  speech_regions_s: list[tuple[float, float]]) -> None:
+    options = english_options()
+    whole = backend.transcribe(read_wav(speech_wav), speech_regions_s, options, lambda _: None)
+    with WavReader(speech_wav) as reader:
+        assert len(longform.plan_chunks(reader, speech_regions_s, longform.DEFAULT_LIMITS)) == 1
+        chunked = longform.transcribe(backend, reader, speech_regions_s, options, lambda _: None)
+    assert chunked.model_dump() == whole.model_dump()
+
+
+class PromptRecorder:
+    """The real backend, noting the prompt each chunk is decoded with."""
+
+    def __init__(self, backend: FasterWhisperBackend) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.prompts: list[str | None] = []
+        self.detect_language = backend.detect_language
+
+    def transcribe(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, options: DecodeOptions,
+                   progress: Callable[[float], None], offset: int = 0) -> Transcript:
+        self.prompts.append(options.initial_prompt)
+        return self.backend.transcribe(audio, regions, options, progress, offset)
+
+
+def test_chunks_join_into_one_transcript(backend: FasterWhisperBackend, speech_wav: Path,
+                                         speech_regions_s: list[tuple[float, float]]) -> None:
+    recorder = PromptRecorder(backend)
+    done: list[float] = []
+    options = replace(english_options(), initial_prompt="Sense and Sensibility.")
+    with WavReader(speech_wav) as reader:
+        chunks = longform.plan_chunks(reader, speech_regions_s, SMALL)
+        transcript = longform.transcribe(recorder, reader, speech_regions_s, options, done.append, SMALL)
+        duration = reader.duration
+    assert len(chunks) >= 3
+    for chunk in chunks:
+        assert chunk.regions and sum(e - s for s, e in chunk.regions) <= 20.0 and (chunk.end - chunk.start) / SAMPLE_RATE <= 28.0
+    assert [r for chunk in chunks for r in chunk.regions or []] == speech_regions_s
+    assert [seg.id for seg in transcript.segments] == list(range(len(transcript.segments)))
+    assert transcript.duration == round(duration, 3) and done[-1] == duration and done == sorted(done)
+    # times are the media's: every segment lies in the chunk that decoded it, words in order
+    starts = [seg.start for seg in transcript.segments]
+    assert starts == sorted(starts)
+    for seg in transcript.segments:
+        assert any(c.start / SAMPLE_RATE - 0.05 <= seg.start and seg.end <= c.end / SAMPLE_RATE + 0.05 for c in chunks), seg
+    assert jiwer.wer(plain(reference_words()), plain(transcript.text)) < 0.1, transcript.text
+    # each chunk is prompted with the user's prompt and the text decoded before it, as one decode would be
+    assert recorder.prompts[0] == "Sense and Sensibility."
+    first_chunk_text = " ".join(seg.text for seg in transcript.segments if seg.end <= chunks[0].end / SAMPLE_RATE + 0.05)
+    assert recorder.prompts[1] == f"Sense and Sensibility. {first_chunk_text}"
+    assert all(prompt and prompt.startswith("Sense and Sensibility.") for prompt in recorder.prompts)
+
+
+def test_context_resets_as_one_decode_would() -> None:
+    def seg(text: str, temperature: float) -> Segment:
+        return Segment(id=0, start=0.0, end=1.0, text=text, temperature=temperature)
+
+    context = longform._Context("Names: Elinor.", conditioned=True)
+    context.extend([seg("One.", 0.0), seg("Two.", 0.2)])
+    assert context.prompt() == "Names: Elinor. One. Two."
+    context.extend([seg("Noise noise.", 0.8), seg("Three.", 0.0)])
+    assert context.prompt() == "Three."
+    context.extend([seg("x" * 2000, 0.0), seg("y" * 1500, 0.0)])
+    assert context.prompt() == "y" * 1500
+    unconditioned = longform._Context("Names: Elinor.", conditioned=False)
+    unconditioned.extend([seg("One.", 0.0)])
+    assert unconditioned.prompt() is None
+
+
+def test_without_speech_regions_chunks_are_cut_in_pauses(backend: FasterWhisperBackend, speech_pcm: np.ndarray,
+                                                          tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "head.wav", speech_pcm[:int(28.5 * SAMPLE_RATE)])  # four readings, ending in a pause
+    limits = longform.ChunkLimits(speech_seconds=12.0, span_seconds=12.0)
+    with WavReader(path) as reader:
+        chunks = longform.plan_chunks(reader, None, limits)
+        assert len(chunks) == 3 and chunks[0].start == 0 and chunks[-1].end == reader.samples
+        for before, after in zip(chunks, chunks[1:], strict=False):
+            assert before.end == after.start and after.start - before.start <= 12 * SAMPLE_RATE
+            assert not speech_pcm[after.start - 400:after.start + 400].any()  # in a pause, not in a word
+        transcript = longform.transcribe(backend, reader, None, english_options(), lambda _: None, limits)
+        whole = backend.transcribe(read_wav(path), None, english_options(), lambda _: None)
+    assert plain(transcript.text) == plain(whole.text)
+    assert len(transcript.segments) == len(whole.segments)
+    for chunked_segment, whole_segment in zip(transcript.segments, whole.segments, strict=True):  # in the media's time line
+        assert abs(chunked_segment.start - whole_segment.start) < 1.0 and abs(chunked_segment.end - whole_segment.end) < 1.0
+
+
+def test_language_detection_reads_only_the_speech_it_looks_at(backend: FasterWhisperBackend, speech_wav: Path,
+                                                             speech_regions_s: list[tuple[float, float]]) -> None:
+    whole = backend.detect_language(read_wav(speech_wav), speech_regions_s, [], 1)
+    with WavReader(speech_wav) as reader:
+        head = longform.speech_head(reader, speech_regions_s, longform.WHISPER_WINDOW_SAMPLES)
+        assert len(head) == longform.WHISPER_WINDOW_SAMPLES
+        assert longform.detect_language(backend, reader, speech_regions_s, [], 1) == whole
+

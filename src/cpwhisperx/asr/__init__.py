@@ -29,7 +29,11 @@ class AsrBackend(Protocol):
         regions: list[tuple[float, float]] | None,
         options: DecodeOptions,
         progress: Callable[[float], None],
-    ) -> Transcript: ...
+        offset: int = 0,
+    ) -> Transcript:
+        """Decode `audio`, which holds the media from sample `offset` on: only the speech `regions`
+        (media times) when given, else all of it. Times (segments, words, progress) are media times."""
+        ...
 
 
 @dataclass(frozen=True)

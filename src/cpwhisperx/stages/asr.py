@@ -9,11 +9,12 @@ from dataclasses import replace
 import numpy as np
 
 from cpwhisperx import asr
+from cpwhisperx.asr import longform
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments, shift_words
 from cpwhisperx.config import Settings
 from cpwhisperx.glossary import asr_prompt, correct_transcript
-from cpwhisperx.media import SAMPLE_RATE, read_wav
+from cpwhisperx.media import WavReader
 from cpwhisperx.models import resolve
 from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.scripts import script_report, steering_prompt
@@ -35,8 +36,12 @@ URDU_LETTER_MODELS = frozenset({"tiny", "base"})
 
 
 def run(io: StageIO) -> None:
+    with WavReader(io.input("demux", "audio.wav", "audio")) as reader:
+        _run(io, reader)
+
+
+def _run(io: StageIO, reader: WavReader) -> None:
     s = io.settings
-    audio = read_wav(io.input("demux", "audio.wav", "audio"))
     regions = load_regions(io)
     selection = asr.select(s.WHISPER_BACKEND, s.WHISPER_DEVICE, s.WHISPER_COMPUTE_TYPE, s.WHISPER_BACKEND_STRICT)
     for warning in selection.warnings:
@@ -53,7 +58,7 @@ def run(io: StageIO) -> None:
                        "model": {"name": model.name, "path": str(model.path), "source": model.source},
                        "batched": options.batch_size > 1}
     io.log.info("backend %s on %s (%s), model %s from %s", selection.backend, selection.device, selection.compute_type, model.name, model.source)
-    duration = len(audio) / SAMPLE_RATE
+    duration = reader.duration
     language_info: dict[str, object] = {"requested": s.SOURCE_LANGUAGE, "candidates": s.LANGUAGE_CANDIDATES}
     if regions == []:
         io.warn("no speech to transcribe: the transcript is empty")
@@ -64,7 +69,8 @@ def run(io: StageIO) -> None:
         io.metrics["model_load_seconds"] = round(time.perf_counter() - loaded, 3)
         if options.language is None:
             # Detected here rather than inside decoding, so the candidates and the script prompt apply.
-            language, probability, ranked = backend.detect_language(audio, regions, s.LANGUAGE_CANDIDATES, s.WHISPER_LANGUAGE_DETECTION_SEGMENTS)
+            language, probability, ranked = longform.detect_language(backend, reader, regions, s.LANGUAGE_CANDIDATES,
+                                                                       s.WHISPER_LANGUAGE_DETECTION_SEGMENTS)
             options = replace(options, language=language)
             language_info.update({"detected": language, "probability": round(probability, 4), "ranking": ranked})
             io.log.info("detected language %s (probability %.2f%s)", language, probability,
@@ -83,11 +89,11 @@ def run(io: StageIO) -> None:
         started = time.perf_counter()
         with ProgressReporter("transcribing", duration, io.log) as bar:
             if s.LANGUAGE_PER_SEGMENT:
-                transcript = _transcribe_by_language(io, backend, audio, regions, options, main_language, via_urdu, bar.update)
+                transcript = _transcribe_by_language(io, backend, reader, regions, options, main_language, via_urdu, bar.update)
             else:
-                transcript = backend.transcribe(audio, regions, options, bar.update).model_copy(update={"language": main_language})
+                transcript = longform.transcribe(backend, reader, regions, options, bar.update).model_copy(update={"language": main_language})
         if s.SCRIPT_CHECK:
-            transcript = _repair_scripts(io, backend, audio, transcript, options, via_urdu)
+            transcript = _repair_scripts(io, backend, reader, transcript, options, via_urdu)
         if "probability" in language_info:
             transcript = transcript.model_copy(update={"language_probability": language_info["probability"]})
         wall = time.perf_counter() - started
@@ -107,11 +113,11 @@ def run(io: StageIO) -> None:
                        "words": sum(len(seg.words) for seg in transcript.segments)})
 
 
-def _decode_span(backend: asr.AsrBackend, audio: np.ndarray, segment: Segment, options: DecodeOptions) -> Segment | None:
+def _decode_span(backend: asr.AsrBackend, reader: WavReader, segment: Segment, options: DecodeOptions) -> Segment | None:
     """One segment decoded again on its own audio (with a little margin), as one segment."""
     start = max(0.0, segment.start - SPAN_MARGIN)
-    end = min(len(audio) / SAMPLE_RATE, segment.end + SPAN_MARGIN)
-    result = backend.transcribe(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)], None, options, lambda _: None)
+    end = min(reader.duration, segment.end + SPAN_MARGIN)
+    result = backend.transcribe(reader.read_seconds(start, end), None, options, lambda _: None)
     parts = [part for part in result.segments if part.text.strip()]
     if not parts:
         return None
@@ -142,22 +148,21 @@ def language_options(options: DecodeOptions, language: str | None, s: Settings, 
     return replace(options, language=language, initial_prompt=prompt or None)
 
 
-def _transcribe_by_language(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, regions: list[tuple[float, float]] | None,
+def _transcribe_by_language(io: StageIO, backend: asr.AsrBackend, reader: WavReader, regions: list[tuple[float, float]] | None,
                             options: DecodeOptions, main_language: str | None, via_urdu: bool,
                             progress: Callable[[float], None]) -> Transcript:
     """Code-switched speech: the language of every speech region is identified (among the
     candidates), and runs of regions in one language are decoded in it, with its own prompt."""
     s = io.settings
     main = main_language or "en"
-    duration = len(audio) / SAMPLE_RATE
+    duration = reader.duration
     spans = regions if regions is not None else [(t, min(t + 30.0, duration)) for t in np.arange(0.0, duration, 30.0).tolist()]
     runs: list[tuple[str, list[tuple[float, float]]]] = []
     detections = []
     for start, end in _pieces(spans, SWITCH_WINDOW_SECONDS):
         language = runs[-1][0] if runs else main
         if end - start >= MIN_SWITCH_SECONDS:
-            found, probability, _ = backend.detect_language(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)], None,
-                                                          s.LANGUAGE_CANDIDATES, 1)
+            found, probability, _ = backend.detect_language(reader.read_seconds(start, end), None, s.LANGUAGE_CANDIDATES, 1)
             language = found if probability >= s.LANGUAGE_SWITCH_MIN_PROBABILITY else main
             detections.append({"start": round(start, 3), "end": round(end, 3), "language": found, "probability": round(probability, 4)})
         if runs and runs[-1][0] == language:
@@ -166,8 +171,8 @@ def _transcribe_by_language(io: StageIO, backend: asr.AsrBackend, audio: np.ndar
             runs.append((language, [(start, end)]))
     segments: list[Segment] = []
     for language, run_regions in runs:
-        part = backend.transcribe(audio, run_regions, language_options(options, language, s, via_urdu),
-                                  lambda t, last=run_regions[-1][1]: progress(min(t, last)))
+        part = longform.transcribe(backend, reader, run_regions, language_options(options, language, s, via_urdu),
+                                   lambda t, last=run_regions[-1][1]: progress(min(t, last)))
         segments.extend(seg.model_copy(update={"language": None if language == main else language}) for seg in part.segments)
         if language != main:
             io.log.info("%s speech from %.2f s to %.2f s", language, run_regions[0][0], run_regions[-1][1])
@@ -191,7 +196,7 @@ def _pieces(spans: list[tuple[float, float]], length: float) -> list[tuple[float
     return pieces
 
 
-def _repair_scripts(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, transcript: Transcript, options: DecodeOptions,
+def _repair_scripts(io: StageIO, backend: asr.AsrBackend, reader: WavReader, transcript: Transcript, options: DecodeOptions,
                     via_urdu: bool) -> Transcript:
     s = io.settings
     latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
@@ -203,7 +208,7 @@ def _repair_scripts(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, tra
         span = language_options(options, language, s, via_urdu)
         # Hindi decoded through Urdu is constrained to Urdu letters, which then convert faithfully.
         allowed = frozenset({"Arabic"}) if span.language == "ur" and language == "hi" else policy.allowed
-        return _decode_span(backend, audio, segment, replace(span, allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False))
+        return _decode_span(backend, reader, segment, replace(span, allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False))
 
     transcript, repairs = repair_segments(transcript, policy_for, redecode if s.SCRIPT_REDECODE else None)
     for repair in repairs:
