@@ -19,6 +19,7 @@ from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.config import Settings
 from cpwhisperx.media import SAMPLE_RATE, WavReader, read_wav
 from cpwhisperx.models import resolve
+from cpwhisperx.music import music_profile, music_regions
 from cpwhisperx.samples import librivox_clips
 from cpwhisperx.speech_detection import WINDOW, VadParameters, detect_speech, speech_probabilities
 from cpwhisperx.transcript import Segment, Transcript
@@ -227,3 +228,15 @@ def test_language_detection_reads_only_the_speech_it_looks_at(backend: FasterWhi
         assert len(head) == longform.WHISPER_WINDOW_SAMPLES
         assert longform.detect_language(backend, reader, speech_regions_s, [], 1) == whole
 
+
+def test_music_profile_streamed_equals_the_whole_array(speech_wav: Path) -> None:
+    whole = read_wav(speech_wav)
+    tone = (0.3 * np.sin(np.arange(12 * SAMPLE_RATE) * 2 * np.pi * 440 / SAMPLE_RATE)).astype(np.float32)  # music-like
+    audio = np.concatenate([whole[:20 * SAMPLE_RATE], tone, whole[20 * SAMPLE_RATE:]])
+    times, scores = music_profile([audio])
+    assert music_regions(times, scores) and len(scores) > 100
+    for block in (333, 16000, 10 * SAMPLE_RATE):
+        streamed = music_profile(audio[i:i + block] for i in range(0, len(audio), block))
+        assert np.array_equal(streamed[0], times) and np.array_equal(streamed[1], scores), block
+    for short in (100, 400, 3 * SAMPLE_RATE + 77):  # under one frame, one frame, under one window
+        assert all(np.array_equal(a, b) for a, b in zip(music_profile([audio[:short]]), music_profile([audio[:short][:37], audio[:short][37:]]), strict=True))
