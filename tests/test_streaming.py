@@ -143,24 +143,24 @@ def test_speech_in_one_chunk_decodes_as_one_piece(backend: FasterWhisperBackend,
     assert chunked.model_dump() == whole.model_dump()
 
 
-class PromptRecorder:
-    """The real backend, noting the prompt each chunk is decoded with."""
+class OptionsRecorder:
+    """The real backend, noting the options each chunk is decoded with."""
 
     def __init__(self, backend: FasterWhisperBackend) -> None:
         self.backend = backend
         self.name = backend.name
-        self.prompts: list[str | None] = []
+        self.options: list[DecodeOptions] = []
         self.detect_language = backend.detect_language
 
     def transcribe(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, options: DecodeOptions,
                    progress: Callable[[float], None], offset: int = 0) -> Transcript:
-        self.prompts.append(options.initial_prompt)
+        self.options.append(options)
         return self.backend.transcribe(audio, regions, options, progress, offset)
 
 
 def test_chunks_join_into_one_transcript(backend: FasterWhisperBackend, speech_wav: Path,
                                          speech_regions_s: list[tuple[float, float]]) -> None:
-    recorder = PromptRecorder(backend)
+    recorder = OptionsRecorder(backend)
     done: list[float] = []
     options = replace(english_options(), initial_prompt="Sense and Sensibility.")
     with WavReader(speech_wav) as reader:
@@ -179,27 +179,37 @@ def test_chunks_join_into_one_transcript(backend: FasterWhisperBackend, speech_w
     for seg in transcript.segments:
         assert any(c.start / SAMPLE_RATE - 0.05 <= seg.start and seg.end <= c.end / SAMPLE_RATE + 0.05 for c in chunks), seg
     assert jiwer.wer(plain(reference_words()), plain(transcript.text)) < 0.1, transcript.text
-    # each chunk is prompted with the user's prompt and the text decoded before it, as one decode would be
-    assert recorder.prompts[0] == "Sense and Sensibility."
-    first_chunk_text = " ".join(seg.text for seg in transcript.segments if seg.end <= chunks[0].end / SAMPLE_RATE + 0.05)
-    assert recorder.prompts[1] == f"Sense and Sensibility. {first_chunk_text}"
-    assert all(prompt and prompt.startswith("Sense and Sensibility.") for prompt in recorder.prompts)
+    # each chunk continues from the user's prompt and the tokens decoded before it, as one decode would
+    first, second = recorder.options[:2]
+    assert first.initial_prompt == second.initial_prompt == "Sense and Sensibility." and first.previous_tokens == ()
+    in_first_chunk = [seg for seg in transcript.segments if seg.end <= chunks[0].end / SAMPLE_RATE + 0.05]
+    assert second.previous_tokens == tuple(token for seg in in_first_chunk for token in seg.tokens) != ()
+    assert "tokens" not in transcript.to_json()
 
 
-def test_context_resets_as_one_decode_would() -> None:
-    def seg(text: str, temperature: float) -> Segment:
-        return Segment(id=0, start=0.0, end=1.0, text=text, temperature=temperature)
+def test_context_carried_as_one_decode_would() -> None:
+    def seg(tokens: list[int], temperature: float) -> Segment:
+        return Segment(id=0, start=0.0, end=1.0, text="x", temperature=temperature, tokens=tokens)
 
-    context = longform._Context("Names: Elinor.", conditioned=True)
-    context.extend([seg("One.", 0.0), seg("Two.", 0.2)])
-    assert context.prompt() == "Names: Elinor. One. Two."
-    context.extend([seg("Noise noise.", 0.8), seg("Three.", 0.0)])
-    assert context.prompt() == "Three."
-    context.extend([seg("x" * 2000, 0.0), seg("y" * 1500, 0.0)])
-    assert context.prompt() == "y" * 1500
-    unconditioned = longform._Context("Names: Elinor.", conditioned=False)
-    unconditioned.extend([seg("One.", 0.0)])
-    assert unconditioned.prompt() is None
+    def prompt(context: longform._Context) -> tuple[str | None, tuple[int, ...]]:
+        carried = context.options(options)
+        return carried.initial_prompt, carried.previous_tokens
+
+    options = replace(english_options(), initial_prompt="Names: Elinor.")
+    context = longform._Context(options)
+    context.extend([seg([1, 2], 0.0), seg([3], 0.2)])
+    assert prompt(context) == ("Names: Elinor.", (1, 2, 3))
+    context.extend([seg([4, 5], 0.8), seg([6], 0.0)])  # a window decoded hot resets the prompt
+    assert prompt(context) == (None, (6,))
+    context = longform._Context(options)
+    context.extend([seg(list(range(300)), 0.0)])  # only the last 223 tokens are read: the prompt has scrolled out
+    assert prompt(context) == (None, tuple(range(77, 300)))
+    unconditioned = longform._Context(replace(options, condition_on_previous_text=False))
+    unconditioned.extend([seg([1], 0.0)])  # only the first window is prompted
+    assert prompt(unconditioned) == (None, ())
+    batched = longform._Context(replace(options, batch_size=8))  # every window gets the initial prompt alone
+    batched.extend([seg([1], 0.0)])
+    assert prompt(batched) == ("Names: Elinor.", ())
 
 
 def test_without_speech_regions_chunks_are_cut_in_pauses(backend: FasterWhisperBackend, speech_pcm: np.ndarray,

@@ -38,6 +38,14 @@ class FasterWhisperBackend:
             self._suppressed[allowed] = tokens_outside(pieces, set(allowed))
         return [-1, *self._suppressed[allowed]]
 
+    def _prompt(self, options: DecodeOptions) -> str | list[int] | None:
+        """The initial prompt, followed by the tokens of an earlier decode this one continues."""
+        if not options.previous_tokens:
+            return options.initial_prompt
+        # encoded as faster-whisper encodes a text prompt
+        prompt = self.model.hf_tokenizer.encode(" " + options.initial_prompt.strip(), add_special_tokens=False).ids if options.initial_prompt else []
+        return [*prompt, *options.previous_tokens]
+
     def detect_language(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, candidates: list[str],
                         windows: int) -> tuple[str, float, list[tuple[str, float]]]:
         """The most likely language of the speech, among `candidates` when given; probabilities
@@ -68,7 +76,7 @@ class FasterWhisperBackend:
             language=options.language, task=options.task, beam_size=options.beam_size, best_of=options.best_of,
             patience=options.patience, compression_ratio_threshold=options.compression_ratio_threshold,
             log_prob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
-            initial_prompt=options.initial_prompt, hotwords=options.hotwords, word_timestamps=options.word_timestamps,
+            initial_prompt=self._prompt(options), hotwords=options.hotwords, word_timestamps=options.word_timestamps,
             language_detection_segments=options.language_detection_segments,
             suppress_tokens=self._suppress_tokens(options.allowed_scripts),
         )
@@ -95,7 +103,7 @@ class FasterWhisperBackend:
             result.append(Segment(
                 id=number, start=_shifted(seg.start, shift), end=_shifted(seg.end, shift), text=seg.text.strip(), words=words,
                 avg_logprob=round(seg.avg_logprob, 4), compression_ratio=round(seg.compression_ratio, 4),
-                no_speech_prob=round(seg.no_speech_prob, 4), temperature=seg.temperature,
+                no_speech_prob=round(seg.no_speech_prob, 4), temperature=seg.temperature, tokens=list(seg.tokens),
             ))
             progress(result[-1].end)
         progress(end)

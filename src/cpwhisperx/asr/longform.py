@@ -3,8 +3,8 @@
 Whisper's features for a whole film would be computed at once; instead, consecutive speech
 regions are grouped into chunks bounded in speech seconds and in span, only each chunk's samples
 are read from the WAV, and the chunk is decoded on its own. Times come back in the media's time
-line, segments are numbered anew. With conditioning on previous text, each chunk is prompted with
-what one continuous decode would have had as context at that point, so the seams behave alike.
+line, segments are numbered anew. Each chunk is prompted with what one continuous decode would have
+had as context at that point, so the seams behave alike.
 Media whose speech fits in one chunk is decoded exactly as in one piece.
 """
 
@@ -37,9 +37,8 @@ QUIET_STEP_SAMPLES = 160
 WHISPER_WINDOW_SAMPLES = 30 * SAMPLE_RATE
 # faster-whisper's prompt_reset_on_temperature: a window decoded hotter than this is not context.
 PROMPT_RESET_TEMPERATURE = 0.5
-# Whisper reads at most 223 tokens of context; this many characters hold more than that in any
-# script, so what is cut off here would not have been read anyway.
-CONTEXT_CHARACTERS = 3000
+# Whisper reads at most this many tokens of context (half its 448-token window, less one).
+CONTEXT_TOKENS = 223
 
 
 @dataclass(frozen=True)
@@ -117,43 +116,45 @@ def _quietest(samples: np.ndarray) -> int:
 
 
 class _Context:
-    """The context one continuous decode would carry into the next window: the initial prompt and
-    the text decoded since, until a window decoded hotter than PROMPT_RESET_TEMPERATURE (or, when
-    not conditioning on previous text, any window) resets it."""
+    """What one decode of the whole would carry into the next chunk's first window: the initial
+    prompt and the tokens decoded since (timestamps included: a prompt of bare text makes Whisper
+    drop its timestamps and run segments together), until a window decoded hotter than
+    PROMPT_RESET_TEMPERATURE resets it. Without conditioning on previous text, only the first
+    window is prompted; in batched decoding, every window is, with the initial prompt alone."""
 
-    def __init__(self, initial_prompt: str | None, conditioned: bool) -> None:
-        self.initial_prompt = initial_prompt
-        self.conditioned = conditioned
-        self.texts: list[str] = []
+    def __init__(self, options: DecodeOptions) -> None:
+        self.initial_prompt = options.initial_prompt
+        self.batched = options.batch_size > 1
+        self.conditioned = options.condition_on_previous_text
+        self.tokens: list[int] = []
 
-    def prompt(self) -> str | None:
-        return " ".join(filter(None, [self.initial_prompt, *self.texts])) or None
+    def options(self, options: DecodeOptions) -> DecodeOptions:
+        return replace(options, initial_prompt=self.initial_prompt, previous_tokens=tuple(self.tokens))
 
     def extend(self, segments: Iterable[Segment]) -> None:
+        if self.batched:
+            return
         if not self.conditioned:
-            self.initial_prompt, self.texts = None, []
+            self.initial_prompt, self.tokens = None, []
             return
         for segment in segments:
             if (segment.temperature or 0.0) > PROMPT_RESET_TEMPERATURE:
-                self.initial_prompt, self.texts = None, []
-            elif segment.text:
-                self.texts.append(segment.text)
-        while len(self.prompt() or "") > CONTEXT_CHARACTERS and (self.initial_prompt or len(self.texts) > 1):
-            if self.initial_prompt:  # the oldest context scrolls out first
-                self.initial_prompt = None
+                self.initial_prompt, self.tokens = None, []
             else:
-                self.texts.pop(0)
+                self.tokens.extend(segment.tokens)
+        if len(self.tokens) >= CONTEXT_TOKENS:  # the initial prompt has scrolled out of what Whisper reads
+            self.initial_prompt, self.tokens = None, self.tokens[-CONTEXT_TOKENS:]
 
 
 def transcribe(backend: AsrBackend, reader: WavReader, regions: list[tuple[float, float]] | None, options: DecodeOptions,
                progress: Callable[[float], None], limits: ChunkLimits = DEFAULT_LIMITS) -> Transcript:
     """The speech `regions` (all the audio when None) decoded chunk by chunk."""
-    context = _Context(options.initial_prompt, options.condition_on_previous_text)
+    context = _Context(options)
     language, probability = options.language, None
     segments: list[Segment] = []
     for chunk in plan_chunks(reader, regions, limits):
         audio = reader.read(chunk.start, chunk.end)
-        chunk_options = replace(options, language=language, initial_prompt=context.prompt())
+        chunk_options = replace(context.options(options), language=language)
         part = backend.transcribe(audio, chunk.regions, chunk_options, progress, offset=chunk.start)
         del audio
         if language is None:  # detected on the first chunk, as one decode would on its first window
