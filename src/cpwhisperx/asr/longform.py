@@ -10,6 +10,7 @@ Media whose speech fits in one chunk is decoded exactly as in one piece.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -23,9 +24,13 @@ if TYPE_CHECKING:
     from cpwhisperx.asr import AsrBackend
     from cpwhisperx.asr.options import DecodeOptions
 
-# Measured with benchmarks/memory.py: the peak of a chunk grows with its speech (log-mel features
-# and their STFT intermediates); 150 s keeps a 20-minute film within 1.3x the peak of a 2-minute
-# one, which itself stays one chunk.
+log = logging.getLogger("cpwhisperx.asr.longform")
+
+# Measured (base, beam 5): decoding one chunk peaks higher the more speech it holds (log-mel
+# features and their STFT intermediates), about 0.8 MB per second: 385 MB at 30 s, 434 at 90 s,
+# 477 at 150 s, 504 at 180 s. With 150 s, `benchmarks/memory.py` gives 20 min / 2 min = 1.19 (the
+# rest is the costliest window: a temperature fallback sampling five candidates), and 2 minutes
+# of media (102 s of speech there) stays one chunk, decoded exactly as in one piece.
 CHUNK_SPEECH_SECONDS = 150.0
 # Sparse speech: a chunk never reads more than this much of the media.
 CHUNK_SPAN_SECONDS = 300.0
@@ -152,7 +157,11 @@ def transcribe(backend: AsrBackend, reader: WavReader, regions: list[tuple[float
     context = _Context(options)
     language, probability = options.language, None
     segments: list[Segment] = []
-    for chunk in plan_chunks(reader, regions, limits):
+    chunks = plan_chunks(reader, regions, limits)
+    if len(chunks) > 1:
+        log.info("decoding in %d chunks of at most %.0f s of speech", len(chunks), limits.speech_seconds)
+    for number, chunk in enumerate(chunks, start=1):
+        log.debug("chunk %d/%d: %.2f–%.2f s", number, len(chunks), chunk.start / SAMPLE_RATE, chunk.end / SAMPLE_RATE)
         audio = reader.read(chunk.start, chunk.end)
         chunk_options = replace(context.options(options), language=language)
         part = backend.transcribe(audio, chunk.regions, chunk_options, progress, offset=chunk.start)
