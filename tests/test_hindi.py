@@ -51,6 +51,8 @@ def test_hindi_subtitles_are_devanagari_and_within_limits(hindi_job: Path) -> No
     asr = manifest(hindi_job, "06_asr")
     assert asr["script"]["expected_script"] == "Devanagari" and asr["script"]["expected_share"] >= 0.99
     assert (hindi_job / "06_asr" / "script_repairs.json").is_file()
+    asr_log = (hindi_job / "06_asr" / "stage.log").read_text(encoding="utf-8")
+    assert "transcribing: done" in asr_log and "checking each segment's script (decoding again where needed): done" in asr_log
     assert "script_repairs" in asr["metrics"]
     srt = hindi_job / "11_subtitle_generation" / "समाचार.hi.srt"
     facts = facts_from_file(srt)
@@ -155,4 +157,6 @@ def test_code_switched_segments_are_identified(tmp_path: Path) -> None:
     assert expected_share(by_language["en"], "en") == 1.0
     asr = manifest(job, "06_asr")
     assert asr["metrics"]["code_switched_segments"] >= 1
+    assert re.search(r"identifying the language of each stretch of speech: done \(\d+ stretches\)",
+                     (job / "06_asr" / "stage.log").read_text(encoding="utf-8"))
     assert set(asr["script"]["by_language"]) == {"hi", "en"}

@@ -104,7 +104,9 @@ def test_whisper_translates_hindi_speech(tmp_path: Path) -> None:
     hindi = (job / "11_subtitle_generation" / f"{clip.stem}.hi.txt").read_text(encoding="utf-8")
     assert details["glossary"]["expected"] == hindi.count("Pakistan") >= 1
     assert details["glossary"]["applied"] == min(hindi.count("Pakistan"), english.count("Pakistan"))
-    assert "Pakistan" in (job / "10_translation" / "stage.log").read_text(encoding="utf-8")  # hotword of the translate task
+    translation_log = (job / "10_translation" / "stage.log").read_text(encoding="utf-8")
+    assert "Pakistan" in translation_log  # hotword of the translate task
+    assert "translating the speech into English (Whisper): done" in translation_log
 
 
 def test_no_correction_on_whisper_english_when_turned_off(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,13 +72,55 @@ def extract_audio(path: Path, audio_index: int, out_wav: Path) -> None:
         raise InvalidInput(f"FFmpeg could not decode the audio of '{path.name}': {result.stderr.strip()[-500:]}", hint="check the file plays in a media player; re-encode it if it is damaged")
 
 
-def read_wav(path: Path) -> np.ndarray:
-    """16-bit PCM mono WAV as float32 samples in [-1, 1]."""
-    with wave.open(str(path), "rb") as handle:
-        if handle.getnchannels() != 1 or handle.getsampwidth() != 2 or handle.getframerate() != SAMPLE_RATE:
+class WavReader:
+    """A 16 kHz mono 16-bit PCM WAV read from disk one window at a time, as float32 samples in
+    [-1, 1], so that no stage holds the whole audio of a long film."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = wave.open(str(path), "rb")
+        if self._handle.getnchannels() != 1 or self._handle.getsampwidth() != 2 or self._handle.getframerate() != SAMPLE_RATE:
+            self._handle.close()
             raise InvalidInput(f"'{path}' is not 16 kHz mono 16-bit PCM", hint="let the demux stage write it")
-        frames = handle.readframes(handle.getnframes())
-    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+        self.samples = self._handle.getnframes()
+
+    @property
+    def duration(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """Samples [start, end), clipped to the file."""
+        start, end = max(0, start), min(end, self.samples)
+        if end <= start:
+            return np.zeros(0, np.float32)
+        self._handle.setpos(start)
+        samples = np.frombuffer(self._handle.readframes(end - start), dtype="<i2").astype(np.float32)
+        samples /= 32768.0
+        return samples
+
+    def read_seconds(self, start: float, end: float) -> np.ndarray:
+        """The samples between two times, cut as `audio[int(start * rate):int(end * rate)]` would."""
+        return self.read(int(start * SAMPLE_RATE), int(end * SAMPLE_RATE))
+
+    def blocks(self, size: int) -> Iterator[np.ndarray]:
+        """The whole file in consecutive blocks of `size` samples (the last one shorter)."""
+        for start in range(0, self.samples, size):
+            yield self.read(start, start + size)
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> WavReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """The whole WAV at once (short files only: stages read long audio through `WavReader`)."""
+    with WavReader(path) as reader:
+        return reader.read(0, reader.samples)
 
 
 def wav_duration(path: Path) -> float:

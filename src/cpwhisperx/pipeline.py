@@ -12,7 +12,7 @@ from pathlib import Path
 from cpwhisperx.errors import StageFailed, StageSkipped
 from cpwhisperx.jobs import Job, RunLock, persist_overrides
 from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach, redact
-from cpwhisperx.stageio import STAGE_LOG, StageIO, error_entry, load_manifest, now_iso, record_still_matches, reset_peak_memory
+from cpwhisperx.stageio import STAGE_LOG, StageIO, error_entry, load_manifest, now_iso, record_still_matches
 from cpwhisperx.stages import STAGES, StageSpec, get_stage
 
 log = logging.getLogger(f"{LOGGER_NAME}.pipeline")
@@ -153,8 +153,8 @@ def _execute(spec: StageSpec, io: StageIO) -> str:
     try:
         try:
             io.write_manifest(io.manifest("running", started, None, None))
-            reset_peak_memory()
-            spec.runner()(io)
+            with io.memory:
+                spec.runner()(io)
         except StageSkipped as skipped:
             manifest = io.manifest("skipped", started, clock, cpu, reason=skipped.reason)
             manifest.update({"self_skipped": True, "skip_lasting": skipped.lasting})

@@ -32,8 +32,13 @@ class ProgressReporter:
         self._bar: Any = None
         self._task: Any = None
 
+    # A terminal shows one live bar at a time (rich refuses a second): a reporter started inside
+    # another one reports in lines.
+    _live = 0
+
     def __enter__(self) -> ProgressReporter:
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and ProgressReporter._live == 0:
+            ProgressReporter._live += 1
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} " + self.unit),
@@ -73,6 +78,7 @@ class ProgressReporter:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._bar is not None:
             self._bar.stop()
+            ProgressReporter._live -= 1
         if exc_type is None:
             now = time.monotonic()
             self._line(now, "%s: done (%s %s) in %.1f s", self.description, _amount(self.done), self.unit, now - self._started)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import re
 import shutil
-import sys
 import time
 import traceback
 from collections.abc import Iterator
@@ -19,6 +17,7 @@ from cpwhisperx.errors import InvalidInput
 from cpwhisperx.files import atomic_path, atomic_write_json, atomic_write_text, read_json, sha256_file
 from cpwhisperx.jobs import Job
 from cpwhisperx.logs import LOGGER_NAME
+from cpwhisperx.memory import PeakMemory, current_rss_mb, process_peak_mb
 
 MANIFEST = "manifest.json"
 STAGE_LOG = "stage.log"
@@ -85,6 +84,8 @@ class StageIO:
         self.extra: dict[str, Any] = {}
         self.device: str = "cpu"
         self.cache: dict[str, Any] = {"used": False, "reason": "this stage keeps no result cache"}
+        # The pipeline runs the stage inside it; until then the manifest shows what the process holds.
+        self.memory = PeakMemory()
 
     # --- reading --------------------------------------------------------------------------
     def stage_path(self, stage: str) -> Path:
@@ -173,7 +174,7 @@ class StageIO:
             "config": self.config,
             "config_hash": self.config_hash,
             "resources": {
-                "peak_memory_mb": round(_peak_rss_mb(), 1),
+                "peak_memory_mb": round(self._peak_memory_mb(), 1),
                 "cpu_seconds": round(time.process_time() - cpu_start, 3) if cpu_start is not None else 0.0,
                 "device": self.device,
             },
@@ -186,6 +187,11 @@ class StageIO:
         if reason:
             data["reason"] = reason
         return data
+
+    def _peak_memory_mb(self) -> float:
+        if self.memory.peak_mb is not None:
+            return self.memory.peak_mb
+        return current_rss_mb() or process_peak_mb() or 0.0
 
     def write_manifest(self, data: dict[str, Any]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -210,26 +216,3 @@ def load_manifest(stage_dir: Path) -> dict[str, Any] | None:
         return read_json(path)
     except (ValueError, OSError):
         return None
-
-
-_PROC_STATUS, _PROC_CLEAR_REFS = Path("/proc/self/status"), Path("/proc/self/clear_refs")
-
-
-def reset_peak_memory() -> None:
-    """Start a new peak-memory measurement, so each stage reports its own peak (Linux; elsewhere
-    the process's peak so far is reported)."""
-    with contextlib.suppress(OSError):
-        _PROC_CLEAR_REFS.write_text("5")
-
-
-def _peak_rss_mb() -> float:
-    with contextlib.suppress(OSError, AttributeError, ValueError):
-        match = re.search(r"VmHWM:\s+(\d+) kB", _PROC_STATUS.read_text())
-        return int(match.group(1)) / 1024  # type: ignore[union-attr]
-    try:
-        import resource
-    except ImportError:  # Windows
-        return 0.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports KiB, macOS bytes.
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

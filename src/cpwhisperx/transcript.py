@@ -28,6 +28,8 @@ class Segment(BaseModel):
     no_speech_prob: float | None = None
     temperature: float | None = None
     flags: dict[str, str] = Field(default_factory=dict, description="flag name → reason, e.g. hallucination")
+    # Whisper's token ids as decoded, timestamps included: what a later decode continues from. Not written.
+    tokens: list[int] = Field(default_factory=list, exclude=True)
 
 
 class Transcript(BaseModel):

@@ -30,7 +30,13 @@ class AsrBackend(Protocol):
         regions: list[tuple[float, float]] | None,
         options: DecodeOptions,
         progress: Callable[[float], None],
-    ) -> Transcript: ...
+        offset: int = 0,
+    ) -> Transcript:
+        """Decode `audio`, which holds the media from sample `offset` on: only the speech `regions`
+        (media times) when given, else all of it. Times (segments, words, progress) are media times.
+        Segments carry their Whisper `tokens`, so that a later call can continue the decode through
+        `options.previous_tokens`."""
+        ...
 
 
 @dataclass(frozen=True)

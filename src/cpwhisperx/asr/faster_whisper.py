@@ -38,6 +38,14 @@ class FasterWhisperBackend:
             self._suppressed[allowed] = tokens_outside(pieces, set(allowed))
         return [-1, *self._suppressed[allowed]]
 
+    def _prompt(self, options: DecodeOptions) -> str | list[int] | None:
+        """The initial prompt, followed by the tokens of an earlier decode this one continues."""
+        if not options.previous_tokens:
+            return options.initial_prompt
+        # encoded as faster-whisper encodes a text prompt
+        prompt = self.model.hf_tokenizer.encode(" " + options.initial_prompt.strip(), add_special_tokens=False).ids if options.initial_prompt else []
+        return [*prompt, *options.previous_tokens]
+
     def detect_language(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, candidates: list[str],
                         windows: int) -> tuple[str, float, list[tuple[str, float]]]:
         """The most likely language of the speech, among `candidates` when given; probabilities
@@ -59,15 +67,16 @@ class FasterWhisperBackend:
         regions: list[tuple[float, float]] | None,
         options: DecodeOptions,
         progress: Callable[[float], None],
+        offset: int = 0,
     ) -> Transcript:
-        duration = len(audio) / SAMPLE_RATE
-        chunks, speech = _speech(audio, regions)
+        end = (offset + len(audio)) / SAMPLE_RATE
+        chunks, speech = _speech(audio, regions, offset)
         speech_seconds = len(speech) / SAMPLE_RATE
         common: dict[str, Any] = dict(
             language=options.language, task=options.task, beam_size=options.beam_size, best_of=options.best_of,
             patience=options.patience, compression_ratio_threshold=options.compression_ratio_threshold,
             log_prob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
-            initial_prompt=options.initial_prompt, hotwords=options.hotwords, word_timestamps=options.word_timestamps,
+            initial_prompt=self._prompt(options), hotwords=options.hotwords, word_timestamps=options.word_timestamps,
             language_detection_segments=options.language_detection_segments,
             suppress_tokens=self._suppress_tokens(options.allowed_scripts),
         )
@@ -82,29 +91,39 @@ class FasterWhisperBackend:
                 speech, vad_filter=False, temperature=list(options.temperatures),
                 condition_on_previous_text=options.condition_on_previous_text, **common,
             )
-        if chunks:
+        shift = 0.0
+        if chunks:  # times come back in the media's time line: the regions are given in it
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
+        else:
+            shift = offset / SAMPLE_RATE
         result = []
         for number, seg in enumerate(segments):
-            words = [Word(start=w.start, end=w.end, text=w.word, probability=round(w.probability, 4)) for w in (seg.words or [])]
+            words = [Word(start=_shifted(w.start, shift), end=_shifted(w.end, shift), text=w.word, probability=round(w.probability, 4))
+                     for w in (seg.words or [])]
             result.append(Segment(
-                id=number, start=seg.start, end=seg.end, text=seg.text.strip(), words=words,
+                id=number, start=_shifted(seg.start, shift), end=_shifted(seg.end, shift), text=seg.text.strip(), words=words,
                 avg_logprob=round(seg.avg_logprob, 4), compression_ratio=round(seg.compression_ratio, 4),
-                no_speech_prob=round(seg.no_speech_prob, 4), temperature=seg.temperature,
+                no_speech_prob=round(seg.no_speech_prob, 4), temperature=seg.temperature, tokens=list(seg.tokens),
             ))
-            progress(seg.end)
-        progress(duration)
+            progress(result[-1].end)
+        progress(end)
         return Transcript(language=info.language, language_probability=round(float(info.language_probability), 4),
-                          duration=round(duration, 3), segments=result)
+                          duration=round(end, 3), segments=result)
 
 
-def _speech(audio: np.ndarray, regions: list[tuple[float, float]] | None) -> tuple[list[dict[str, int]] | None, np.ndarray]:
+def _shifted(time: float, shift: float) -> float:
+    return round(time + shift, 3) if shift else time
+
+
+def _speech(audio: np.ndarray, regions: list[tuple[float, float]] | None,
+            offset: int = 0) -> tuple[list[dict[str, int]] | None, np.ndarray]:
     """Only the speech, joined end to end (what faster-whisper's own vad_filter decodes), with the
-    sample ranges that map times back."""
+    sample ranges in the media that map times back; `audio` holds the media from sample `offset`."""
     if regions is None:
         return None, audio
     chunks = [{"start": int(s * SAMPLE_RATE), "end": int(e * SAMPLE_RATE)} for s, e in regions]
-    speech = np.concatenate([audio[c["start"]:c["end"]] for c in chunks]) if chunks else np.zeros(0, np.float32)
+    pieces = [audio[max(0, c["start"] - offset):max(0, c["end"] - offset)] for c in chunks]
+    speech = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
     return chunks, speech
 
 

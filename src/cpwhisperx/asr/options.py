@@ -26,6 +26,9 @@ class DecodeOptions:
     word_timestamps: bool = True
     # When set, tokens writing letters of any other script are suppressed (script repair).
     allowed_scripts: frozenset[str] | None = None
+    # Whisper tokens decoded before this audio (segments' `tokens`): the decode continues from them,
+    # after the initial prompt, as one decode of both would.
+    previous_tokens: tuple[int, ...] = ()
 
     @classmethod
     def from_settings(cls, s: Settings, task: str = "transcribe") -> DecodeOptions:

@@ -78,10 +78,13 @@ def repair_segments(
     transcript: Transcript,
     policy_for: Callable[[str], ScriptPolicy | None],
     redecode: Callable[[Segment, str, ScriptPolicy], Segment | None] | None,
+    progress: Callable[[int], None] = lambda _: None,
 ) -> tuple[Transcript, list[dict[str, object]]]:
+    """`progress` gets the number of segments checked so far."""
     segments: list[Segment] = []
     repairs: list[dict[str, object]] = []
     for segment in transcript.segments:
+        progress(len(segments))
         language = segment.language or transcript.language
         policy = policy_for(language)
         share = policy.share(segment.text) if policy else None
@@ -105,6 +108,7 @@ def repair_segments(
         record.update({"after": repaired.text, "share_after": _rounded(policy.share(repaired.text))})
         repairs.append(record)
         segments.append(repaired)
+    progress(len(segments))
     return transcript.model_copy(update={"segments": segments}), repairs
 
 

@@ -9,12 +9,13 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from cpwhisperx import asr
+from cpwhisperx.asr import longform
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments, shift_words
 from cpwhisperx.config import MULTILINGUAL_HINT, Settings
 from cpwhisperx.errors import InvalidInput
 from cpwhisperx.glossary import asr_prompt, correct_transcript
-from cpwhisperx.media import SAMPLE_RATE, read_wav
+from cpwhisperx.media import WavReader
 from cpwhisperx.models import resolve
 from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.scripts import script_report, steering_prompt
@@ -36,8 +37,12 @@ URDU_LETTER_MODELS = frozenset({"tiny", "base"})
 
 
 def run(io: StageIO) -> None:
+    with WavReader(io.input("demux", "audio.wav", "audio")) as reader:
+        _run(io, reader)
+
+
+def _run(io: StageIO, reader: WavReader) -> None:
     s = io.settings
-    audio = read_wav(io.input("demux", "audio.wav", "audio"))
     regions = load_regions(io)
     selection = asr.select(s.WHISPER_BACKEND, s.WHISPER_DEVICE, s.WHISPER_COMPUTE_TYPE, s.WHISPER_BACKEND_STRICT)
     for warning in selection.warnings:
@@ -54,7 +59,7 @@ def run(io: StageIO) -> None:
                        "model": {"name": model.name, "path": str(model.path), "source": model.source},
                        "batched": options.batch_size > 1}
     io.log.info("backend %s on %s (%s), model %s from %s", selection.backend, selection.device, selection.compute_type, model.name, model.source)
-    duration = len(audio) / SAMPLE_RATE
+    duration = reader.duration
     language_info: dict[str, object] = {"requested": s.SOURCE_LANGUAGE, "candidates": s.LANGUAGE_CANDIDATES}
     if regions == []:
         io.warn("no speech to transcribe: the transcript is empty")
@@ -68,7 +73,8 @@ def run(io: StageIO) -> None:
                                hint=MULTILINGUAL_HINT)
         if options.language is None:
             # Detected here rather than inside decoding, so the candidates and the script prompt apply.
-            language, probability, ranked = backend.detect_language(audio, regions, s.LANGUAGE_CANDIDATES, s.WHISPER_LANGUAGE_DETECTION_SEGMENTS)
+            language, probability, ranked = longform.detect_language(backend, reader, regions, s.LANGUAGE_CANDIDATES,
+                                                                       s.WHISPER_LANGUAGE_DETECTION_SEGMENTS)
             options = replace(options, language=language)
             language_info.update({"detected": language, "probability": round(probability, 4), "ranking": ranked})
             io.log.info("detected language %s (probability %.2f%s)", language, probability,
@@ -85,13 +91,14 @@ def run(io: StageIO) -> None:
         for lost in options.batched_tradeoffs():
             io.warn(f"WHISPER_BATCH_SIZE={options.batch_size}: {lost}")
         started = time.perf_counter()
+        runs = _language_runs(io, backend, reader, regions, main_language) if s.LANGUAGE_PER_SEGMENT else []
         with ProgressReporter("transcribing", duration, io.log) as bar:
             if s.LANGUAGE_PER_SEGMENT:
-                transcript = _transcribe_by_language(io, backend, audio, regions, options, main_language, via_urdu, bar.update)
+                transcript = _transcribe_runs(io, backend, reader, runs, options, main_language, via_urdu, bar.update)
             else:
-                transcript = backend.transcribe(audio, regions, options, bar.update).model_copy(update={"language": main_language})
+                transcript = longform.transcribe(backend, reader, regions, options, bar.update).model_copy(update={"language": main_language})
         if s.SCRIPT_CHECK:
-            transcript = _repair_scripts(io, backend, audio, transcript, options, via_urdu)
+            transcript = _repair_scripts(io, backend, reader, transcript, options, via_urdu)
         if "probability" in language_info:
             transcript = transcript.model_copy(update={"language_probability": language_info["probability"]})
         wall = time.perf_counter() - started
@@ -111,11 +118,11 @@ def run(io: StageIO) -> None:
                        "words": sum(len(seg.words) for seg in transcript.segments)})
 
 
-def _decode_span(backend: asr.AsrBackend, audio: np.ndarray, segment: Segment, options: DecodeOptions) -> Segment | None:
+def _decode_span(backend: asr.AsrBackend, reader: WavReader, segment: Segment, options: DecodeOptions) -> Segment | None:
     """One segment decoded again on its own audio (with a little margin), as one segment."""
     start = max(0.0, segment.start - SPAN_MARGIN)
-    end = min(len(audio) / SAMPLE_RATE, segment.end + SPAN_MARGIN)
-    result = backend.transcribe(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)], None, options, lambda _: None)
+    end = min(reader.duration, segment.end + SPAN_MARGIN)
+    result = backend.transcribe(reader.read_seconds(start, end), None, options, lambda _: None)
     parts = [part for part in result.segments if part.text.strip()]
     if not parts:
         return None
@@ -146,38 +153,48 @@ def language_options(options: DecodeOptions, language: str | None, s: Settings, 
     return replace(options, language=language, initial_prompt=prompt or None)
 
 
-def _transcribe_by_language(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, regions: list[tuple[float, float]] | None,
-                            options: DecodeOptions, main_language: str | None, via_urdu: bool,
-                            progress: Callable[[float], None]) -> Transcript:
-    """Code-switched speech: the language of every speech region is identified (among the
-    candidates), and runs of regions in one language are decoded in it, with its own prompt."""
+def _language_runs(io: StageIO, backend: asr.AsrBackend, reader: WavReader, regions: list[tuple[float, float]] | None,
+                   main_language: str | None) -> list[tuple[str, list[tuple[float, float]]]]:
+    """Code-switched speech: the language of every stretch of speech, identified among the
+    candidates; consecutive stretches in one language make one run."""
     s = io.settings
     main = main_language or "en"
-    duration = len(audio) / SAMPLE_RATE
+    duration = reader.duration
     spans = regions if regions is not None else [(t, min(t + 30.0, duration)) for t in np.arange(0.0, duration, 30.0).tolist()]
+    pieces = _pieces(spans, SWITCH_WINDOW_SECONDS)
     runs: list[tuple[str, list[tuple[float, float]]]] = []
     detections = []
-    for start, end in _pieces(spans, SWITCH_WINDOW_SECONDS):
-        language = runs[-1][0] if runs else main
-        if end - start >= MIN_SWITCH_SECONDS:
-            found, probability, _ = backend.detect_language(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)], None,
-                                                          s.LANGUAGE_CANDIDATES, 1)
-            language = found if probability >= s.LANGUAGE_SWITCH_MIN_PROBABILITY else main
-            detections.append({"start": round(start, 3), "end": round(end, 3), "language": found, "probability": round(probability, 4)})
-        if runs and runs[-1][0] == language:
-            runs[-1][1].append((start, end))
-        else:
-            runs.append((language, [(start, end)]))
+    with ProgressReporter("identifying the language of each stretch of speech", len(pieces), io.log, unit="stretches") as bar:
+        for number, (start, end) in enumerate(pieces):
+            language = runs[-1][0] if runs else main
+            if end - start >= MIN_SWITCH_SECONDS:
+                found, probability, _ = backend.detect_language(reader.read_seconds(start, end), None, s.LANGUAGE_CANDIDATES, 1)
+                language = found if probability >= s.LANGUAGE_SWITCH_MIN_PROBABILITY else main
+                detections.append({"start": round(start, 3), "end": round(end, 3), "language": found, "probability": round(probability, 4)})
+            if runs and runs[-1][0] == language:
+                runs[-1][1].append((start, end))
+            else:
+                runs.append((language, [(start, end)]))
+            bar.update(number + 1)
+    io.extra["language_runs"] = [{"language": language, "start": r[0][0], "end": r[-1][1]} for language, r in runs]
+    io.extra["region_languages"] = detections
+    return runs
+
+
+def _transcribe_runs(io: StageIO, backend: asr.AsrBackend, reader: WavReader, runs: list[tuple[str, list[tuple[float, float]]]],
+                     options: DecodeOptions, main_language: str | None, via_urdu: bool, progress: Callable[[float], None]) -> Transcript:
+    """Each run of speech decoded in its own language, with its own prompt."""
+    s = io.settings
+    main = main_language or "en"
+    duration = reader.duration
     segments: list[Segment] = []
     for language, run_regions in runs:
-        part = backend.transcribe(audio, run_regions, language_options(options, language, s, via_urdu),
-                                  lambda t, last=run_regions[-1][1]: progress(min(t, last)))
+        part = longform.transcribe(backend, reader, run_regions, language_options(options, language, s, via_urdu),
+                                   lambda t, last=run_regions[-1][1]: progress(min(t, last)))
         segments.extend(seg.model_copy(update={"language": None if language == main else language}) for seg in part.segments)
         if language != main:
             io.log.info("%s speech from %.2f s to %.2f s", language, run_regions[0][0], run_regions[-1][1])
     progress(duration)
-    io.extra["language_runs"] = [{"language": language, "start": r[0][0], "end": r[-1][1]} for language, r in runs]
-    io.extra["region_languages"] = detections
     io.metrics["code_switched_segments"] = sum(seg.language is not None for seg in segments)
     ordered = sorted(segments, key=lambda seg: seg.start)
     return Transcript(language=main, duration=round(duration, 3),
@@ -195,7 +212,7 @@ def _pieces(spans: list[tuple[float, float]], length: float) -> list[tuple[float
     return pieces
 
 
-def _repair_scripts(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, transcript: Transcript, options: DecodeOptions,
+def _repair_scripts(io: StageIO, backend: asr.AsrBackend, reader: WavReader, transcript: Transcript, options: DecodeOptions,
                     via_urdu: bool) -> Transcript:
     s = io.settings
     latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
@@ -207,9 +224,11 @@ def _repair_scripts(io: StageIO, backend: asr.AsrBackend, audio: np.ndarray, tra
         span = language_options(options, language, s, via_urdu)
         # Hindi decoded through Urdu is constrained to Urdu letters, which then convert faithfully.
         allowed = frozenset({"Arabic"}) if span.language == "ur" and language == "hi" else policy.allowed
-        return _decode_span(backend, audio, segment, replace(span, allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False))
+        return _decode_span(backend, reader, segment, replace(span, allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False))
 
-    transcript, repairs = repair_segments(transcript, policy_for, redecode if s.SCRIPT_REDECODE else None)
+    with ProgressReporter("checking each segment's script (decoding again where needed)", len(transcript.segments), io.log,
+                          unit="segments") as bar:
+        transcript, repairs = repair_segments(transcript, policy_for, redecode if s.SCRIPT_REDECODE else None, bar.update)
     for repair in repairs:
         io.log.info("script repair (%s) of segment %s at %.2f s: %r → %r", repair["method"], repair["segment"], repair["start"],
                     repair["before"], repair["after"])

@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections import Counter
 
 from cpwhisperx.hallucination import normalise
-from cpwhisperx.media import SAMPLE_RATE, read_wav
+from cpwhisperx.media import SAMPLE_RATE, WavReader
 from cpwhisperx.music import music_profile, music_regions, music_share
 from cpwhisperx.stageio import StageIO
 from cpwhisperx.transcript import Transcript
 
 MUSIC_FILE = "music.json"
+BLOCK_SAMPLES = 60 * SAMPLE_RATE
 
 
 def run(io: StageIO) -> None:
     s = io.settings
-    audio = read_wav(io.input("demux", "audio.wav", "audio"))
+    with WavReader(io.input("demux", "audio.wav", "audio")) as reader:
+        times, scores = music_profile(reader.blocks(BLOCK_SAMPLES), SAMPLE_RATE)
     transcript = Transcript.load(io.input("alignment", "transcript.json", "transcript"))
-    times, scores = music_profile(audio, SAMPLE_RATE)
-    regions = music_regions(audio, SAMPLE_RATE, threshold=s.LYRICS_MUSIC_THRESHOLD)
+    regions = music_regions(times, scores, threshold=s.LYRICS_MUSIC_THRESHOLD)
     lines = Counter(normalise(seg.text) for seg in transcript.segments if len(seg.text.split()) >= s.LYRICS_REPEAT_MIN_WORDS)
     segments = []
     for seg in transcript.segments:

@@ -7,12 +7,13 @@ from dataclasses import replace
 from typing import Any
 
 from cpwhisperx import asr
+from cpwhisperx.asr import longform
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.cache import ResultCache, cache_dir
 from cpwhisperx.config import MULTILINGUAL_HINT
 from cpwhisperx.errors import InvalidInput
 from cpwhisperx.glossary import Glossary, asr_prompt, correct_transcript, protect, restore
-from cpwhisperx.media import read_wav
+from cpwhisperx.media import WavReader
 from cpwhisperx.models import is_english_only, resolve
 from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.stageio import StageIO
@@ -63,7 +64,7 @@ def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> t
     and misspellings are corrected to the term, and terms are written as their English rendering.
     """
     s = io.settings
-    audio = read_wav(io.input("demux", "audio.wav", "audio"))
+    audio = io.input("demux", "audio.wav", "audio")
     selection = asr.select(s.WHISPER_BACKEND, s.WHISPER_DEVICE, s.WHISPER_COMPUTE_TYPE, s.WHISPER_BACKEND_STRICT)
     model = resolve(s.WHISPER_MODEL, s.MODELS_DIR)
     if is_english_only(model.name):
@@ -79,7 +80,11 @@ def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> t
         io.log.info("glossary hotwords for the translate task: %s", hotwords)
     backend = asr.create(selection, str(model.path), s.WHISPER_CPU_THREADS)
     started = time.perf_counter()
-    result = backend.transcribe(audio, regions, options, lambda done: None) if regions != [] else Transcript(language="en", duration=source.duration)
+    if regions == []:
+        result = Transcript(language="en", duration=source.duration)
+    else:
+        with WavReader(audio) as reader, ProgressReporter("translating the speech into English (Whisper)", reader.duration, io.log) as bar:
+            result = longform.transcribe(backend, reader, regions, options, bar.update)
     seconds = time.perf_counter() - started
     translated = result.model_copy(update={"language": "en", "language_probability": None})
     corrections = []

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from cpwhisperx.media import SAMPLE_RATE, read_wav
+from cpwhisperx.media import SAMPLE_RATE, WavReader
+from cpwhisperx.speech_detection import VadParameters, detect_speech
 from cpwhisperx.stageio import StageIO
 
 SPEECH_FILE = "speech.json"
 
 
 def run(io: StageIO) -> None:
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    s = io.settings
-    audio = read_wav(io.input("demux", "audio.wav", "audio"))
-    options = VadOptions(
-        threshold=s.VAD_THRESHOLD,
-        min_speech_duration_ms=s.VAD_MIN_SPEECH_DURATION_MS,
-        max_speech_duration_s=s.VAD_MAX_SPEECH_DURATION_S,
-        min_silence_duration_ms=s.VAD_MIN_SILENCE_DURATION_MS,
-        speech_pad_ms=s.VAD_SPEECH_PAD_MS,
-    )
-    stamps = get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
-    regions = [{"start": round(t["start"] / SAMPLE_RATE, 3), "end": round(t["end"] / SAMPLE_RATE, 3)} for t in stamps]
-    duration = len(audio) / SAMPLE_RATE
+    with WavReader(io.input("demux", "audio.wav", "audio")) as reader:
+        stamps = detect_speech(reader, VadParameters.from_settings(io.settings))
+        duration = reader.duration
+    regions = [{"start": round(start / SAMPLE_RATE, 3), "end": round(end / SAMPLE_RATE, 3)} for start, end in stamps]
     speech = sum(r["end"] - r["start"] for r in regions)
     io.write_json(SPEECH_FILE, {"sample_rate": SAMPLE_RATE, "audio_seconds": round(duration, 3), "speech_seconds": round(speech, 3), "regions": regions}, "speech_regions")
     io.metrics.update({"regions": len(regions), "speech_seconds": round(speech, 3), "speech_share": round(speech / duration, 4) if duration else 0.0})
