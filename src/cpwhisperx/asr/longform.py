@@ -28,10 +28,11 @@ log = logging.getLogger("cpwhisperx.asr.longform")
 
 # Measured (base, beam 5): decoding one chunk peaks higher the more speech it holds (log-mel
 # features and their STFT intermediates), about 0.8 MB per second: 385 MB at 30 s, 434 at 90 s,
-# 477 at 150 s, 504 at 180 s. With 150 s, `benchmarks/memory.py` gives 20 min / 2 min = 1.19 (the
-# rest is the costliest window: a temperature fallback sampling five candidates), and 2 minutes
-# of media (102 s of speech there) stays one chunk, decoded exactly as in one piece.
-CHUNK_SPEECH_SECONDS = 150.0
+# 477 at 150 s, 504 at 180 s. A chunk no longer than the speech of 2 minutes of media (102 s of
+# it in `benchmarks/memory.py`) keeps longer media at the peak of short media: with 120 s, 20 min
+# / 2 min = 0.94 and 1.11 in two runs (with 150 s: 1.19 and 1.31). Such media stays one chunk,
+# decoded exactly as in one piece.
+CHUNK_SPEECH_SECONDS = 120.0
 # Sparse speech: a chunk never reads more than this much of the media.
 CHUNK_SPAN_SECONDS = 300.0
 # Without speech regions, or in a region longer than a chunk, a cut is made at the quietest point
