@@ -200,14 +200,13 @@ def doctor(settings: Settings) -> int:
 
 
 def _vad_problem() -> str | None:
-    import importlib.util
+    """Why the Silero VAD model that the vad stage uses cannot be loaded, or None."""
+    try:
+        from faster_whisper.vad import get_vad_model
 
-    if importlib.util.find_spec("onnxruntime") is None:
-        return "the onnxruntime package is not installed (pip install onnxruntime)"
-    spec = importlib.util.find_spec("faster_whisper")
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    if not any((Path(folder) / "assets" / "silero_vad_v6.onnx").is_file() for folder in folders):
-        return "faster-whisper's Silero VAD model (assets/silero_vad_v6.onnx) is missing: reinstall faster-whisper"
+        get_vad_model()
+    except Exception as exc:  # a missing package, file or runtime: each is the same answer for the user
+        return f"the Silero VAD model faster-whisper ships does not load ({type(exc).__name__}: {exc}); reinstall faster-whisper and onnxruntime"
     return None
 
 

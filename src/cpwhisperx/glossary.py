@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cpwhisperx.errors import InvalidInput
 from cpwhisperx.languages import canonical_code, listed
+from cpwhisperx.scripts import letter_scripts
 from cpwhisperx.transcript import Transcript, Word
 
 TYPES = ("name", "kinship", "cultural", "technical")
@@ -149,7 +150,7 @@ def _alias_index(glossary: Glossary) -> dict[tuple[str, ...], tuple[Term, str]]:
 
 
 def _is_latin(word: str) -> bool:
-    return all(("a" <= ch <= "z") or ch in "-'" or (ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")) for ch in word)
+    return set(letter_scripts(word)) == {"Latin"}
 
 
 def word_frequency(word: str, language: str) -> dict[str, float]:
@@ -189,11 +190,11 @@ def _spelling_match(written: str, names: dict[str, Term], language: str) -> tupl
         return None
     if bare[:1].isalpha() and bare[:1].lower() != bare[:1].upper() and not bare[0].isupper():
         return None  # a cased script: names are capitalised
-    frequencies = word_frequency(word, language)
-    if max(frequencies.values(), default=0.0) >= COMMON_WORD_ZIPF:
-        return None
     found = [(term, evidence) for key, term in names.items() if (evidence := _spelling_variant(word, key))]
     if not found:
+        return None
+    frequencies = word_frequency(word, language)
+    if max(frequencies.values(), default=0.0) >= COMMON_WORD_ZIPF:
         return None
     found.sort(key=lambda item: item[1]["edit_distance"])  # type: ignore[arg-type, return-value]
     if len(found) > 1 and found[1][1]["edit_distance"] == found[0][1]["edit_distance"]:

@@ -76,10 +76,10 @@ def choose_audio_stream(streams: list[dict[str, Any]], setting: int | str, sourc
         if speaking:
             best = next((n for n in speaking if n in marked_default), speaking[0])
             return best, f"its language tag ({_language_tag(streams[best])}) is the source language {source_language}"
+        if len(streams) > 1 and marked_default:
+            return marked_default[0], f"no stream is tagged as {source_language}, and the file marks this one as its default"
         if len(streams) > 1:
-            fallback = marked_default[0] if marked_default else 0
-            return fallback, f"no stream is tagged as {source_language}, and the file marks this one as its default" if marked_default \
-                else f"no stream is tagged as {source_language}, so the first"
+            return 0, f"no stream is tagged as {source_language}, so the first"
     if len(streams) > 1 and marked_default:
         return marked_default[0], "the file marks it as its default"
     return 0, "the first" if len(streams) > 1 else "the only one"

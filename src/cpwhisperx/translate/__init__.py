@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -55,12 +56,14 @@ def _importable(*modules: str) -> str | None:
 APERTIUM_DATA_DIRS = ("/usr/share/apertium", "/usr/local/share/apertium")
 
 
-def apertium_pairs() -> set[str]:
+@lru_cache(maxsize=1)
+def apertium_pairs() -> frozenset[str]:
+    """The installed Apertium pairs (asked once per process: `apertium -l` is a program start)."""
     binary = shutil.which("apertium")
     if binary is None:
-        return set()
+        return frozenset()
     result = subprocess.run([binary, "-l"], capture_output=True, text=True, check=False)
-    return {line.strip() for line in result.stdout.splitlines() if line.strip()}
+    return frozenset(line.strip() for line in result.stdout.splitlines() if line.strip())
 
 
 def apertium_mode(source: str, target: str) -> str:
