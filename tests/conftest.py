@@ -46,6 +46,28 @@ def manifest(job_dir: Path, stage_dir: str) -> dict:
     return json.loads((job_dir / stage_dir / "manifest.json").read_text(encoding="utf-8"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_result_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Results are cached for this session alone, in the default place (so that a CACHE_DIR a test
+    gives its job still outranks it): runs start cold and leave the user's cache be. The models
+    stay where they are, unpacked once."""
+    from cpwhisperx.cache import default_cache_dir
+    from cpwhisperx.models import default_models_dir
+
+    models = default_models_dir()
+    models.mkdir(parents=True, exist_ok=True)
+    home = tmp_path_factory.mktemp("xdg-cache")
+    (home / "cp-whisperx").mkdir()
+    (home / "cp-whisperx" / "models").symlink_to(models, target_is_directory=True)
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    yield default_cache_dir()
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def sample_film(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("film") / "sample_film.mp4"

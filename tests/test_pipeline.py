@@ -138,7 +138,7 @@ def _wait_for_status(path: Path, status: str, timeout: float = 120) -> None:
 
 
 def test_sigkill_in_asr_then_resume_and_lock(job_copy: Path) -> None:
-    env = {**os.environ}
+    env = {**os.environ, "CACHE_ENABLED": "false"}  # the decode itself, not a cached result, is interrupted
     child = subprocess.Popen([sys.executable, "-m", "cpwhisperx", "run", "--job-dir", str(job_copy), "--from", "asr"],
                              cwd=job_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
+from typing import Any
 
 import numpy as np
 
 from cpwhisperx import asr
 from cpwhisperx.asr import longform
 from cpwhisperx.asr.options import DecodeOptions
+from cpwhisperx.asr.result_key import asr_result_key, model_digest
 from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments, shift_words
+from cpwhisperx.cache import ResultCache, cache_dir
 from cpwhisperx.config import MULTILINGUAL_HINT, Settings
 from cpwhisperx.errors import InvalidInput
+from cpwhisperx.fingerprint import pcm_digest
 from cpwhisperx.glossary import asr_prompt, correct_transcript
 from cpwhisperx.media import WavReader
-from cpwhisperx.models import resolve
+from cpwhisperx.models import ResolvedModel, resolve
 from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.scripts import script_report, steering_prompt
 from cpwhisperx.stageio import StageIO
@@ -34,6 +39,9 @@ SWITCH_WINDOW_SECONDS = 4.0
 # Multilingual models that write Hindi speech mostly in Urdu letters (base: under 5 % Devanagari on
 # Hindi news), and far more accurately so than when pushed into Devanagari.
 URDU_LETTER_MODELS = frozenset({"tiny", "base"})
+# Metrics of the decode itself, not repeated from a cached result.
+TIMING_METRICS = frozenset({"model_load_seconds", "transcribe_seconds", "real_time_factor"})
+io_log = logging.getLogger("cpwhisperx.stages.asr")
 
 
 def run(io: StageIO) -> None:
@@ -61,6 +69,73 @@ def _run(io: StageIO, reader: WavReader) -> None:
     io.log.info("backend %s on %s (%s), model %s from %s", selection.backend, selection.device, selection.compute_type, model.name, model.source)
     duration = reader.duration
     language_info: dict[str, object] = {"requested": s.SOURCE_LANGUAGE, "candidates": s.LANGUAGE_CANDIDATES}
+    cache = ResultCache(cache_dir(s.CACHE_DIR), "asr", s.CACHE_ENABLED)
+    key = None
+    if cache.enabled:
+        key = asr_result_key(s, audio_digest=pcm_digest(reader), regions=regions,
+                             model_digest=model_digest(model.path, cache_dir(s.CACHE_DIR), s.CACHE_ENABLED),
+                             backend=selection.backend, device=selection.device, compute_type=selection.compute_type,
+                             hotwords=options.hotwords)
+    cached = _cached_result(cache, key)
+    if cached is not None:
+        transcript = Transcript.model_validate(cached["transcript"])
+        language_info.update(cached["language"])
+        io.extra.update(cached["extra"])
+        if cached["script_repairs"] is not None:
+            io.write_json("script_repairs.json", cached["script_repairs"], "script_repairs")
+        io.metrics.update({name: value for name, value in cached["metrics"].items() if name not in TIMING_METRICS})
+        io.log.info("the same audio was transcribed with the same settings before: its result is reused, the model is not loaded")
+    else:
+        clock = time.perf_counter()
+        transcript, repairs = _decode(io, reader, regions, selection, model, options, language_info)
+        if key:
+            cache.put(key, {"transcript": transcript.model_dump(mode="json"), "language": language_info,
+                            "extra": {name: io.extra[name] for name in ("language_runs", "region_languages") if name in io.extra},
+                            "script_repairs": repairs, "metrics": dict(io.metrics),
+                            "seconds": round(time.perf_counter() - clock, 3)})
+    io.cache = {"used": cache.enabled, "hit": cached is not None, "key": key,
+                "seconds_saved": cached["seconds"] if cached else 0.0, "writable": cache.writable}
+    for problem in cache.problems:
+        io.warn(problem)
+    transcript = normalise_transcript(transcript, s.NUMBERS)
+    language_info.update({"used": transcript.language, "probability": transcript.language_probability})
+    io.extra["language"] = language_info
+    if glossary.terms and s.GLOSSARY_CORRECT_ASR:
+        transcript, corrections = correct_transcript(transcript, glossary)
+        io.write_json("glossary_corrections.json", [asdict(c) for c in corrections], "glossary_corrections")
+        io.metrics["glossary_corrections"] = len(corrections)
+        for c in corrections:
+            io.log.info("glossary: '%s' → '%s' (%s: %s) in segment %d at %.2f s", c.found, c.term, c.kind, c.evidence, c.segment, c.start)
+    io.extra["script"] = _script_reports(transcript)
+    io.write_text(TRANSCRIPT_FILE, transcript.to_json(), "transcript", language=transcript.language)
+    io.metrics.update({"audio_seconds": round(duration, 3), "segments": len(transcript.segments),
+                       "words": sum(len(seg.words) for seg in transcript.segments)})
+
+
+
+def _cached_result(cache: ResultCache, key: str | None) -> dict[str, Any] | None:
+    """The cached result, when its entry holds one this version can read (else a miss)."""
+    found = cache.get(key) if key else None
+    if found is None:
+        return None
+    try:
+        Transcript.model_validate(found["transcript"])
+        if not all(isinstance(found[name], dict) for name in ("language", "extra", "metrics")):
+            raise TypeError("not a result of this version")
+        float(found["seconds"])
+    except (KeyError, TypeError, ValueError) as exc:
+        io_log.warning("the cached ASR result %s cannot be read (%s); decoding again", key, exc)
+        return None
+    return found  # type: ignore[no-any-return]
+
+
+def _decode(io: StageIO, reader: WavReader, regions: list[tuple[float, float]] | None, selection: asr.Selection,
+            model: ResolvedModel, options: DecodeOptions, language_info: dict[str, object]) -> tuple[Transcript, list[dict[str, object]] | None]:
+    """The transcript before number normalisation and glossary correction, decoded by the model,
+    and the script repairs made (None when the script check is off)."""
+    repairs = None
+    s = io.settings
+    duration = reader.duration
     if regions == []:
         io.warn("no speech to transcribe: the transcript is empty")
         transcript = Transcript(language=options.language or "und", language_probability=None, duration=round(duration, 3))
@@ -98,24 +173,12 @@ def _run(io: StageIO, reader: WavReader) -> None:
             else:
                 transcript = longform.transcribe(backend, reader, regions, options, bar.update).model_copy(update={"language": main_language})
         if s.SCRIPT_CHECK:
-            transcript = _repair_scripts(io, backend, reader, transcript, options, via_urdu)
+            transcript, repairs = _repair_scripts(io, backend, reader, transcript, options, via_urdu)
         if "probability" in language_info:
             transcript = transcript.model_copy(update={"language_probability": language_info["probability"]})
         wall = time.perf_counter() - started
         io.metrics.update({"transcribe_seconds": round(wall, 3), "real_time_factor": round(wall / duration, 4) if duration else None})
-    transcript = normalise_transcript(transcript, s.NUMBERS)
-    language_info.update({"used": transcript.language, "probability": transcript.language_probability})
-    io.extra["language"] = language_info
-    if glossary.terms and s.GLOSSARY_CORRECT_ASR:
-        transcript, corrections = correct_transcript(transcript, glossary)
-        io.write_json("glossary_corrections.json", [asdict(c) for c in corrections], "glossary_corrections")
-        io.metrics["glossary_corrections"] = len(corrections)
-        for c in corrections:
-            io.log.info("glossary: '%s' → '%s' (%s: %s) in segment %d at %.2f s", c.found, c.term, c.kind, c.evidence, c.segment, c.start)
-    io.extra["script"] = _script_reports(transcript)
-    io.write_text(TRANSCRIPT_FILE, transcript.to_json(), "transcript", language=transcript.language)
-    io.metrics.update({"audio_seconds": round(duration, 3), "segments": len(transcript.segments),
-                       "words": sum(len(seg.words) for seg in transcript.segments)})
+    return transcript, repairs
 
 
 def _decode_span(backend: asr.AsrBackend, reader: WavReader, segment: Segment, options: DecodeOptions) -> Segment | None:
@@ -213,7 +276,7 @@ def _pieces(spans: list[tuple[float, float]], length: float) -> list[tuple[float
 
 
 def _repair_scripts(io: StageIO, backend: asr.AsrBackend, reader: WavReader, transcript: Transcript, options: DecodeOptions,
-                    via_urdu: bool) -> Transcript:
+                    via_urdu: bool) -> tuple[Transcript, list[dict[str, object]]]:
     s = io.settings
     latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
 
@@ -235,7 +298,7 @@ def _repair_scripts(io: StageIO, backend: asr.AsrBackend, reader: WavReader, tra
     io.write_json("script_repairs.json", repairs, "script_repairs")
     io.metrics["script_repairs"] = len(repairs)
     io.metrics["script_repairs_by_method"] = {m: sum(r["method"] == m for r in repairs) for m in ("redecode", "transliterate")}
-    return transcript
+    return transcript, repairs
 
 
 def _script_reports(transcript: Transcript) -> dict[str, object]:
