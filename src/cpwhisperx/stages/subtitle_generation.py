@@ -5,7 +5,9 @@ from __future__ import annotations
 from cpwhisperx.compliance import CueFacts, measure
 from cpwhisperx.config import Settings
 from cpwhisperx.layout import Cue, LayoutRules, layout
+from cpwhisperx.cache import cache_dir
 from cpwhisperx.review.cues import apply_review, cues_path, load_review
+from cpwhisperx.review.films import FilmMemory, confirmed_names
 from cpwhisperx.stageio import StageIO, file_record
 from cpwhisperx.subtitles import plain_text, write_subtitles
 from cpwhisperx.transcript import Transcript
@@ -99,3 +101,24 @@ def run(io: StageIO) -> None:
                        "compliance": compliance, "cues_starting_late": late, "lyric_cues": lyric})
     if not source.segments:
         io.warn("the transcript is empty: no speech was found")
+    learn_film_names(io, source)
+
+
+def learn_film_names(io: StageIO, source: Transcript) -> None:
+    """The glossary's names this film's final transcript confirms, kept for its later jobs.
+
+    Here, because this is the one stage of every workflow that reads the final transcript (after
+    the ASR's glossary corrections and the hallucination removal) and runs only when it changed.
+    """
+    from cpwhisperx.stages.glossary_load import film_of, load_glossary
+
+    s = io.settings
+    if not s.CACHE_ENABLED or not io.has_input("glossary_load", "glossary.json"):
+        return
+    names = confirmed_names(load_glossary(io), source)
+    if names:
+        memory = FilmMemory(cache_dir(s.CACHE_DIR))
+        memory.learn(film_of(io), names, io.job.id)
+        for problem in memory.problems:
+            io.warn(problem)
+    io.metrics["names_confirmed"] = [t.term for t in names]
