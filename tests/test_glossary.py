@@ -91,6 +91,7 @@ def test_corrections_are_logged_with_their_evidence(tmp_path: Path, short_clip: 
     glossary = tmp_path / "names.tsv"
     glossary.write_text("term\ttype\taliases\nYash\tname\tyoung man\nYong\tname\t\nDisposa\tname\t\n", encoding="utf-8")
     result = cpwx("transcribe", str(short_clip), "-s", "en", "--set", f"GLOSSARY_PATHS={glossary}", "--set", "GLOSSARY_ASR_BIAS=false",
+                  "--set", f"CACHE_DIR={tmp_path / 'cache'}",
                   cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)

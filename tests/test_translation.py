@@ -93,7 +93,8 @@ def test_whisper_translates_hindi_speech(tmp_path: Path) -> None:
     clip = HINDI_CLIPS / "noa_bhopal_20193420147_sent_22.wav"
     glossary = tmp_path / "names.tsv"
     glossary.write_text("term\ttype\taliases\ten\nPakistan\tname\tपाकिस्तान|Pakisthan\t\n", encoding="utf-8")
-    result = cpwx("translate", str(clip), "-t", "en", "--set", f"GLOSSARY_PATHS={glossary}", cwd=tmp_path)
+    result = cpwx("translate", str(clip), "-t", "en", "--set", f"GLOSSARY_PATHS={glossary}", "--set", f"CACHE_DIR={tmp_path / 'cache'}",
+                  cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
     details = manifest(job, "10_translation")["metrics"]["targets"]["en"]

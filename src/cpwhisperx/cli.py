@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE", help="change a setting of the job for this and later runs")
     p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
+    p = sub.add_parser("import-subtitles", help="a reviewer's corrected subtitle file back into its job and the translation memory")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("-j", "--job", dest="job_id", help="job id, found under OUTPUT_DIR")
+    which.add_argument("--job-dir", type=Path, help="the job directory")
+    p.add_argument("file", type=Path, help="the corrected SRT, WebVTT or ASS file (same cues and times as the job's)")
+    p.add_argument("--language", required=True, help="the language of the file's subtitles, as the job names them (e.g. en, es)")
+    p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
     p = sub.add_parser("status", help="jobs, stage states, durations and outputs")
     p.add_argument("job_id", nargs="?", help="one job (default: list all)")
     p.add_argument("--job-dir", type=Path)
@@ -110,6 +118,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         job_dir = args.job_dir or commands.job_dir_for(args.job_id, settings)
         return commands.run_and_report(job_dir, from_stage=args.from_stage, force=args.force, overrides=commands.given_values(args))
+    if args.command == "import-subtitles":
+        return commands.import_subtitles(args.job_dir or commands.job_dir_for(args.job_id, settings), args.file, args.language)
     if args.command == "status":
         return commands.status(args, settings)
     if args.command == "models":

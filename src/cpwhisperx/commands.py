@@ -60,6 +60,24 @@ def run_and_report(job_dir: Path, *, from_stage: str | None = None, force: bool 
     return ExitCode.OK
 
 
+def import_subtitles(job_dir: Path, file: Path, language: str) -> int:
+    from cpwhisperx.review.importing import import_subtitles as bring_in
+
+    report = bring_in(Job.load(job_dir), file, language)
+    if not report.changed_cues:
+        out.print(f"{file.name}: no cue differs from the job's {language} subtitles; nothing changed")
+        return ExitCode.OK
+    out.print(f"{file.name}: {len(report.changed_cues)} cue(s) changed ({', '.join(map(str, report.changed_cues))}); "
+              f"the previous files are in {report.revision}")
+    out.print(f"{report.stored} sentence(s) kept in the memory for later jobs")
+    for reason in report.not_stored:
+        out.print(f"not kept: {reason}")
+    if report.run is not None:
+        for path in report.run.deliverables:
+            out.print(str(path))
+    return ExitCode.OK
+
+
 def status(args: argparse.Namespace, settings: Settings) -> int:
     if args.job_dir or args.job_id:
         job_dir = args.job_dir or job_dir_for(args.job_id, settings)

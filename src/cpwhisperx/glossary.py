@@ -261,6 +261,11 @@ def _term_pattern(term: Term) -> re.Pattern[str]:
     return re.compile(r"(?<![\w])" + re.escape(term.term) + r"(?![\w])", flags)
 
 
+def mentions(term: Term, text: str) -> bool:
+    """Whether `text` has the term where `protect` would find it."""
+    return _term_pattern(term).search(text) is not None
+
+
 def protect(text: str, glossary: Glossary, target: str) -> tuple[str, list[str]]:
     """Glossary terms replaced by placeholders the engines pass through; the renderings to restore."""
     renderings: list[str] = []

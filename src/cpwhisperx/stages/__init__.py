@@ -50,7 +50,10 @@ STAGES: tuple[StageSpec, ...] = (
     # The source language picks the audio stream of a file with several (DEMUX_AUDIO_STREAM=auto).
     StageSpec("demux", ("DEMUX_", "SOURCE_LANGUAGE")),
     StageSpec("tmdb", ("TMDB_",), skip_rule=lambda job, s: None if s.TMDB_ENABLED else "off: TMDB_ENABLED=false"),
-    StageSpec("glossary_load", ("GLOSSARY_PATHS",), skip_rule=lambda job, s: None if s.GLOSSARY_PATHS or s.TMDB_ENABLED else "no glossary files configured and TMDB off"),
+    # With the cache on, the names earlier jobs of the film confirmed may fill a glossary of their own.
+    StageSpec("glossary_load", ("GLOSSARY_PATHS", "CACHE_ENABLED"),
+              skip_rule=lambda job, s: None if s.GLOSSARY_PATHS or s.TMDB_ENABLED or s.CACHE_ENABLED
+              else "no glossary files configured, TMDB off and the cache (where learned names are) off"),
     StageSpec("source_separation", skip_rule=_always("off: vocal separation is not available in this version")),
     StageSpec("vad", ("VAD_", "CACHE_ENABLED"), skip_rule=lambda job, s: None if s.VAD_ENABLED else "off: VAD_ENABLED=false (the whole audio is transcribed)"),
     StageSpec("asr", ("WHISPER_", "SOURCE_LANGUAGE", "LANGUAGE_CANDIDATES", "GLOSSARY_ASR_BIAS", "GLOSSARY_ASR_MAX_TERMS", "GLOSSARY_CORRECT_ASR",

@@ -5,7 +5,10 @@ from __future__ import annotations
 from cpwhisperx.compliance import CueFacts, measure
 from cpwhisperx.config import Settings
 from cpwhisperx.layout import Cue, LayoutRules, layout
-from cpwhisperx.stageio import StageIO
+from cpwhisperx.cache import cache_dir
+from cpwhisperx.review.cues import apply_review, cues_path, load_review
+from cpwhisperx.review.films import FilmMemory, confirmed_names
+from cpwhisperx.stageio import StageIO, file_record
 from cpwhisperx.subtitles import plain_text, write_subtitles
 from cpwhisperx.transcript import Transcript
 from cpwhisperx.transliteration import romanise
@@ -56,6 +59,22 @@ def source_transcript(io: StageIO) -> Transcript:
     return Transcript.load(io.input("alignment", "transcript.json", "transcript"))
 
 
+def reviewed_cues(io: StageIO, cues: list[Cue], language: str) -> list[Cue]:
+    """The cues with the texts a reviewer corrected (`cpwx import-subtitles`), while they still fit."""
+    path = cues_path(io.job.dir, language)
+    review = load_review(path)
+    if review is None:
+        return cues
+    io.inputs.append(file_record(path, io.job.dir, "reviewed_cues", language=language))
+    cues, problem = apply_review(cues, review)
+    if problem:
+        io.warn(f"{language}: the reviewed subtitles no longer fit the cues ({problem}); they are not applied: "
+                "import the corrected file again against the new cues")
+    else:
+        io.metrics.setdefault("reviewed_cues", {})[language] = len(review.texts)
+    return cues
+
+
 def run(io: StageIO) -> None:
     s = io.settings
     source = source_transcript(io)
@@ -69,7 +88,7 @@ def run(io: StageIO) -> None:
         rules = rules_from(s, lang)
         io.write_text(f"{stem}.{lang}.json", transcript.to_json(), "transcript", language=lang, deliverable=True)
         io.write_text(f"{stem}.{lang}.txt", plain_text(transcript), "transcript_text", language=lang, deliverable=True)
-        cues = layout(apply_lyrics_mode(transcript, s.LYRICS_MODE), rules)
+        cues = reviewed_cues(io, layout(apply_lyrics_mode(transcript, s.LYRICS_MODE), rules), lang)
         for fmt in s.SUBTITLE_FORMATS:
             with io.output(f"{stem}.{lang}.{fmt}", "subtitles", language=lang, deliverable=True, cues=len(cues)) as tmp:
                 write_subtitles(cues, tmp, fmt)
@@ -82,3 +101,24 @@ def run(io: StageIO) -> None:
                        "compliance": compliance, "cues_starting_late": late, "lyric_cues": lyric})
     if not source.segments:
         io.warn("the transcript is empty: no speech was found")
+    learn_film_names(io, source)
+
+
+def learn_film_names(io: StageIO, source: Transcript) -> None:
+    """The glossary's names this film's final transcript confirms, kept for its later jobs.
+
+    Here, because this is the one stage of every workflow that reads the final transcript (after
+    the ASR's glossary corrections and the hallucination removal) and runs only when it changed.
+    """
+    from cpwhisperx.stages.glossary_load import film_of, load_glossary
+
+    s = io.settings
+    if not s.CACHE_ENABLED or not io.has_input("glossary_load", "glossary.json"):
+        return
+    names = confirmed_names(load_glossary(io), source)
+    if names:
+        memory = FilmMemory(cache_dir(s.CACHE_DIR))
+        memory.learn(film_of(io), names, io.job.id)
+        for problem in memory.problems:
+            io.warn(problem)
+    io.metrics["names_confirmed"] = [t.term for t in names]

@@ -23,6 +23,7 @@ from cpwhisperx.stages.vad import load_regions
 from cpwhisperx.textnorm import normalise_transcript
 from cpwhisperx.transcript import Segment, Transcript
 from cpwhisperx.translate import choose_engine, load_engine, model_identity
+from cpwhisperx.translate.memory import TranslationMemory
 from cpwhisperx.translate.text import glossary_application, translate_transcript
 
 
@@ -31,6 +32,7 @@ def run(io: StageIO) -> None:
     source = source_transcript(io)
     glossary = load_glossary(io)
     cache = ResultCache(cache_dir(s.CACHE_DIR), "translations", s.CACHE_ENABLED)
+    memory = TranslationMemory(cache_dir(s.CACHE_DIR), s.CACHE_ENABLED)
     report: dict[str, Any] = {}
     for target in s.TARGET_LANGUAGES:
         if target == source.language:
@@ -44,17 +46,20 @@ def run(io: StageIO) -> None:
             identity = model_identity(engine_name, source.language, target, s)
             with ProgressReporter(f"translating {source.language}→{target} ({engine_name})", 0, io.log, unit="sentences") as bar:
                 translated, details = translate_transcript(source, target, engine_name, lambda: load_engine(engine_name, s), glossary,
-                                                           cache, identity, bar)
+                                                           cache, identity, bar, memory)
         translated = normalise_transcript(translated, s.NUMBERS)
         details["seconds"] = round(time.perf_counter() - started, 3)
         io.write_text(output_name(target), translated.to_json(), "transcript", language=target)
         report[target] = details
         io.log.info("%s→%s with %s (%s): %s", source.language, target, engine_name, details["model"],
-                     {k: details[k] for k in ("sentences", "engine_calls", "cache_hits") if k in details})
-    io.metrics.update({"source_language": source.language, "targets": report})
-    for problem in cache.problems:
+                     {k: details[k] for k in ("sentences", "engine_calls", "cache_hits", "memory_used") if k in details})
+    memory_used = sum(d.get("memory_used", 0) for d in report.values())
+    io.metrics.update({"source_language": source.language, "targets": report, "memory_used": memory_used})
+    for problem in dict.fromkeys(cache.problems + memory.problems):
         io.warn(problem)
-    io.cache = {"used": cache.enabled, "hits": cache.hits, "misses": cache.misses, "corrupt": cache.corrupt, "writable": cache.writable}
+    io.extra["cache"] = {"hit": bool(cache.hits or memory_used), "key": None, "memory_used": memory_used,
+                         "translation_cache_hits": cache.hits, "used": cache.enabled, "hits": cache.hits, "misses": cache.misses,
+                         "corrupt": cache.corrupt, "writable": cache.writable}
 
 
 def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> tuple[Transcript, dict[str, Any]]:

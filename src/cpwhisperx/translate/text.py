@@ -13,6 +13,7 @@ from cpwhisperx.progress import ProgressReporter
 from cpwhisperx.scripts import join_text
 from cpwhisperx.transcript import Transcript
 from cpwhisperx.translate import TextEngine
+from cpwhisperx.translate.memory import TranslationMemory
 from cpwhisperx.translate.sentences import build_sentences, distribute
 
 
@@ -23,8 +24,12 @@ SENTENCES_PER_CALL = 64
 
 def translate_transcript(source: Transcript, target: str, engine_name: str, engine_factory: Callable[[], TextEngine],
                          glossary: Glossary, cache: ResultCache, identity: str,
-                         progress: ProgressReporter | None = None) -> tuple[Transcript, dict[str, Any]]:
+                         progress: ProgressReporter | None = None,
+                         memory: TranslationMemory | None = None) -> tuple[Transcript, dict[str, Any]]:
     """The transcript in `target`: sentence units, glossary terms protected, cached per sentence.
+
+    A sentence the translation memory holds an approved translation of is taken from there as it
+    is: no cache, no engine, no glossary (the reviewer's text already says what it should).
 
     `identity` names the exact model (see `model_identity`), so the cache never answers for another
     one. The engine is created only when some sentence is not in the cache. A sentence's
@@ -34,15 +39,22 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
     sentences = build_sentences(source.segments, source.language)
     protected = [protect(sentence.text, glossary, target) for sentence in sentences]
     raw: list[str | None] = []
-    keys = []
+    keys = [cache_key(sentence.text, source.language, target, engine_name, identity, renderings)
+            for (_, renderings), sentence in zip(protected, sentences, strict=True)]
     used: list[dict[str, Any]] = []
-    for (_, renderings), sentence in zip(protected, sentences, strict=True):
-        key = cache_key(sentence.text, source.language, target, engine_name, identity, renderings)
-        keys.append(key)
+    approved = 0
+    for key, sentence in zip(keys, sentences, strict=True):
+        reviewed = memory.lookup(sentence.text, source.language, target) if memory is not None else None
+        if reviewed is not None:
+            raw.append(reviewed)
+            approved += 1
+            continue
         hit = cache.get(key)
         raw.append(hit["raw"] if isinstance(hit, dict) and isinstance(hit.get("raw"), str) else None)
         if raw[-1] is not None:
             used.append(hit)
+    if approved:
+        used.append({"model": "translation memory", "version": "approved"})
     missing = [i for i, r in enumerate(raw) if r is None]
     engine_seconds = 0.0
     if progress is not None:
@@ -73,7 +85,7 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
                                            "segments": [seg for seg in segments if seg.text]})
     details = {"engine": engine_name, "model": _joined(used, "model"), "version": _joined(used, "version"), "identity": identity,
                "sentences": len(sentences), "segments": len(source.segments), "engine_calls": len(missing),
-               "cache_hits": len(sentences) - len(missing),
+               "cache_hits": len(sentences) - len(missing) - approved, "memory_used": approved,
                # the engine translates a batch at a time: per sentence and per segment are averages over it
                "timing": {"engine_seconds": round(engine_seconds, 4),
                           "per_sentence": round(engine_seconds / len(missing), 4) if missing else 0.0,

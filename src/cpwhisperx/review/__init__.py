@@ -1,0 +1,1 @@
+"""What people and earlier jobs teach a job: reviewed subtitles, approved translations, a film's names."""
