@@ -57,7 +57,7 @@ def run(io: StageIO) -> None:
     io.metrics.update({"source_language": source.language, "targets": report, "memory_used": memory_used})
     for problem in dict.fromkeys(cache.problems + memory.problems):
         io.warn(problem)
-    io.extra["cache"] = {"hit": bool(cache.hits or memory_used), "key": None, "memory_used": memory_used,
+    io.cache = {"hit": bool(cache.hits or memory_used), "key": None, "memory_used": memory_used,
                          "translation_cache_hits": cache.hits, "used": cache.enabled, "hits": cache.hits, "misses": cache.misses,
                          "corrupt": cache.corrupt, "writable": cache.writable}
 
