@@ -55,6 +55,7 @@ def run(io: StageIO) -> None:
     for problem in cache.problems:
         io.warn(problem)
     io.cache = {"used": cache.enabled, "hits": cache.hits, "misses": cache.misses, "corrupt": cache.corrupt, "writable": cache.writable}
+    cache.record_stats()
 
 
 def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> tuple[Transcript, dict[str, Any]]:
