@@ -249,7 +249,7 @@ def cache(args: argparse.Namespace, settings: Settings) -> int:
             out.print(f"{kind}: {checked.valid.get(kind, 0)} valid, {checked.corrupt.get(kind, 0)} corrupt")
         for path in checked.removed:
             out.print(f"removed {path}")
-        out.print(f"removed {_entries(len(checked.removed))} that did not read from {root}")
+        out.print(f"removed {_entries(len(checked.removed))} that did not read and {checked.temp_files} unfinished writes from {root}")
     return ExitCode.OK
 
 
