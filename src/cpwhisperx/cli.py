@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from cpwhisperx import __version__
+from cpwhisperx.cache.maintenance import KINDS as CACHE_KINDS
 from cpwhisperx.config import Settings, load_config
 from cpwhisperx.errors import CpwxError, ExitCode, InvalidInput
 from cpwhisperx.logs import configure_console
@@ -28,6 +30,13 @@ def _job_flags(parser: argparse.ArgumentParser, media_positional: bool) -> None:
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached results (CACHE_ENABLED=false)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE", help="any configuration key")
     parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="console verbosity")
+
+
+def _date(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date of the form YYYY-MM-DD") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="check Python, FFmpeg, hardware, backends, models and cache")
 
+    p = sub.add_parser("cache", help="the result cache: statistics, clearing, cleanup, validation")
+    ksub = p.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    kp = ksub.add_parser("stats", help="entries, size and last use per kind; hits and misses recorded by runs")
+    kp.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="count hits and misses from this day on (UTC)")
+    kp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    kp = ksub.add_parser("clear", help="remove the entries of one kind, or of all")
+    kp.add_argument("kind", nargs="?", default="all", choices=(*CACHE_KINDS, "all"), help="which entries (default: all)")
+    ksub.add_parser("cleanup", help="apply CACHE_TTL_DAYS and CACHE_MAX_SIZE_GB now")
+    ksub.add_parser("validate", help="read every entry and remove the corrupt ones")
+
     p = sub.add_parser("config", help="configuration keys and effective values")
     csub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     csub.add_parser("keys", help="every key with its default and purpose")
@@ -126,6 +145,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.models(args, settings)
     if args.command == "doctor":
         return commands.doctor(settings)
+    if args.command == "cache":
+        return commands.cache(args, settings)
     if args.command == "config":
         return commands.config(args, settings)
     raise InvalidInput(f"unknown command {args.command}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-
+import json
 import platform
 import sys
 from pathlib import Path
@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cpwhisperx.cache import cache_dir
+from cpwhisperx.cache import cache_dir, maintenance
 from cpwhisperx.config import Settings, load_config, parse_assignments, reference_markdown, to_env_text
 from cpwhisperx.errors import CpwxError, ExitCode
 from cpwhisperx.jobs import Job, RunLock, find_job, list_jobs, output_root, prepare_job
@@ -245,6 +245,50 @@ def _translation_engines(settings: Settings) -> list[tuple[str, str]]:
             state = "available" + (" (en↔pt)" if name == "bergamot" else "") if why is None else f"not available: {why}; {spec.install_hint}"
         rows.append((name, state))
     return rows
+
+
+def cache(args: argparse.Namespace, settings: Settings) -> int:
+    root = cache_dir(settings.CACHE_DIR)
+    if args.cache_command == "stats":
+        _cache_stats(root, maintenance.stats(root, args.since), as_json=args.json)
+    elif args.cache_command == "clear":
+        removed = maintenance.clear(root, [args.kind])
+        for kind, gone in removed.items():
+            out.print(f"{kind}: removed {_entries(gone.entries)} ({gone.bytes / 1e6:.1f} MB)")
+        if not any(gone.entries for gone in removed.values()):
+            out.print(f"no {'' if args.kind == 'all' else args.kind + ' '}entries to remove in {root}")
+    elif args.cache_command == "cleanup":
+        gone = maintenance.cleanup(root, settings.CACHE_TTL_DAYS, settings.CACHE_MAX_SIZE_GB)
+        limits = f"CACHE_TTL_DAYS={settings.CACHE_TTL_DAYS:g}, CACHE_MAX_SIZE_GB={settings.CACHE_MAX_SIZE_GB:g}"
+        out.print(f"removed {_entries(gone.entries)} ({gone.bytes / 1e6:.1f} MB) and {gone.temp_files} unfinished writes from {root} ({limits})")
+    else:
+        checked = maintenance.validate(root)
+        for kind in sorted(set(checked.valid) | set(checked.corrupt)):
+            out.print(f"{kind}: {checked.valid.get(kind, 0)} valid, {checked.corrupt.get(kind, 0)} corrupt")
+        for path in checked.removed:
+            out.print(f"removed {path}")
+        out.print(f"removed {_entries(len(checked.removed))} that did not read and {checked.temp_files} unfinished writes from {root}")
+    return ExitCode.OK
+
+
+def _entries(count: int) -> str:
+    return f"{count} {'entry' if count == 1 else 'entries'}"
+
+
+def _cache_stats(root: Path, per_kind: dict[str, maintenance.KindStats], *, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps({"root": str(root), "kinds": {k: v.as_json() for k, v in per_kind.items()}}, indent=2) + "\n")
+        return
+    if not per_kind:
+        out.print(f"the result cache {root} is empty")
+        return
+    table = Table(title=f"result cache: {root}")
+    for column in ("kind", "entries", "MB", "oldest use", "newest use", "hits", "misses", "corrupt"):
+        table.add_column(column)
+    for kind, row in per_kind.items():
+        used = [t.strftime("%Y-%m-%d %H:%M") if t else "" for t in (row.oldest, row.newest)]
+        table.add_row(kind, str(row.entries), f"{row.bytes / 1e6:.1f}", *used, str(row.hits), str(row.misses), str(row.corrupt))
+    out.print(table)
 
 
 def config(args: argparse.Namespace, settings: Settings) -> int:

@@ -146,8 +146,10 @@ class Settings(BaseModel):
     TRANSLATION_BATCH_SIZE: int = Field(16, ge=1, le=256, description="Sentences per batch for neural translation engines.")
     TRANSLATION_NLLB_MODEL: str = Field("", description="Directory of an NLLB-200 model converted to CTranslate2, with its tokenizer files.")
     TRANSLATION_INDICTRANS2_MODEL: str = Field("", description="Directory holding the IndicTrans2 models as subfolders en-indic, indic-en, indic-indic.")
-    CACHE_ENABLED: bool = Field(True, description="Reuse cached translations; `--no-cache` turns it off for a job.")
+    CACHE_ENABLED: bool = Field(True, description="Reuse cached results, in every cache: ASR, VAD, translations, translation memory; `--no-cache` turns it off for a job.")
     CACHE_DIR: str = Field("", description="Result cache directory; empty means ~/.cache/cp-whisperx/cache.")
+    CACHE_TTL_DAYS: float = Field(90, ge=0, description="Cache entries not used for this many days are removed after each successful run and by `cpwx cache cleanup`; 0 means no age limit.")
+    CACHE_MAX_SIZE_GB: float = Field(10, ge=0, description="After each successful run and by `cpwx cache cleanup`, the least recently used cache entries are removed until the cache holds at most this many gigabytes; 0 means no size limit.")
 
     MUX_CONTAINER: Literal["mkv", "mp4"] = Field("mkv", description="Container of the soft-subtitled video: `mkv` (SRT tracks) or `mp4` (mov_text tracks).")
 

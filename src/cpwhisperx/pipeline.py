@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cpwhisperx.cache import cache_dir
+from cpwhisperx.cache.maintenance import cleanup
+from cpwhisperx.config import Settings
 from cpwhisperx.errors import StageFailed, StageSkipped
 from cpwhisperx.jobs import Job, RunLock, persist_overrides
 from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach, redact
@@ -72,9 +75,27 @@ def run_job(
                 log.error("could not record the failure in job.json: %s", save_error)
             log.error("run of %s failed after %.3f s: %s", job.id, time.perf_counter() - clock, exc)
             raise
+        else:
+            _clean_cache(settings)
         finally:
             detach(handler)
     return result
+
+
+def _clean_cache(settings: Settings) -> None:
+    """Keep the result cache within CACHE_TTL_DAYS and CACHE_MAX_SIZE_GB; a cache that cannot be
+    cleaned is a warning, never a failed run."""
+    if not settings.CACHE_ENABLED or not (settings.CACHE_TTL_DAYS or settings.CACHE_MAX_SIZE_GB):
+        return
+    root = cache_dir(settings.CACHE_DIR)
+    try:
+        removed = cleanup(root, settings.CACHE_TTL_DAYS, settings.CACHE_MAX_SIZE_GB)
+    except OSError as exc:
+        log.warning("the result cache %s could not be cleaned up (%s); it is kept as it is", root, exc.strerror or exc)
+        return
+    if removed.entries:
+        log.info("result cache %s: removed %d entries (%.1f MB) unused for %g days or beyond %g GB",
+                 root, removed.entries, removed.bytes / 1e6, settings.CACHE_TTL_DAYS, settings.CACHE_MAX_SIZE_GB)
 
 
 def _run_stages(job: Job, settings, result: RunResult, from_stage: str | None, force: bool) -> None:  # type: ignore[no-untyped-def]

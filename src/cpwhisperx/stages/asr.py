@@ -97,6 +97,7 @@ def _run(io: StageIO, reader: WavReader) -> None:
                 "seconds_saved": cached["seconds"] if cached else 0.0, "writable": cache.writable}
     for problem in cache.problems:
         io.warn(problem)
+    cache.record_stats()
     transcript = normalise_transcript(transcript, s.NUMBERS)
     language_info.update({"used": transcript.language, "probability": transcript.language_probability})
     io.extra["language"] = language_info

@@ -58,8 +58,9 @@ def run(io: StageIO) -> None:
     for problem in dict.fromkeys(cache.problems + memory.problems):
         io.warn(problem)
     io.cache = {"hit": bool(cache.hits or memory_used), "key": None, "memory_used": memory_used,
-                         "translation_cache_hits": cache.hits, "used": cache.enabled, "hits": cache.hits, "misses": cache.misses,
-                         "corrupt": cache.corrupt, "writable": cache.writable}
+                "translation_cache_hits": cache.hits, "used": cache.enabled, "hits": cache.hits, "misses": cache.misses,
+                "corrupt": cache.corrupt, "writable": cache.writable}
+    cache.record_stats()
 
 
 def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> tuple[Transcript, dict[str, Any]]:

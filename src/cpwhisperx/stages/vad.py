@@ -35,6 +35,7 @@ def run(io: StageIO) -> None:
                 "seconds_saved": found["seconds"] if stamps is not None and found else 0.0, "writable": cache.writable}
     for problem in cache.problems:
         io.warn(problem)
+    cache.record_stats()
     regions = [{"start": round(start / SAMPLE_RATE, 3), "end": round(end / SAMPLE_RATE, 3)} for start, end in stamps]
     speech = sum(r["end"] - r["start"] for r in regions)
     io.write_json(SPEECH_FILE, {"sample_rate": SAMPLE_RATE, "audio_seconds": round(duration, 3), "speech_seconds": round(speech, 3), "regions": regions}, "speech_regions")
