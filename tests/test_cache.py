@@ -323,7 +323,11 @@ def test_a_successful_run_cleans_the_cache(sample_film: Path, tmp_path: Path) ->
     result = cpwx("transcribe", str(sample_film), "-s", "en", cwd=tmp_path,
                   env={"CACHE_DIR": str(root), "CACHE_TTL_DAYS": "30", "CACHE_MAX_SIZE_GB": "10"})
     assert result.returncode == 0, result.stderr
-    assert all_entries(root) == {entry_path(root, "translations", old[2])}
+    kept = all_entries(root)
+    assert entry_path(root, "translations", old[2]) in kept
+    assert not {entry_path(root, "translations", key) for key in old[:2]} & kept
+    # what the run itself cached (speech regions, transcript, the model's digest) stays
+    assert {p.relative_to(root).parts[0] for p in kept} == {"translations", "vad", "asr", "models"}
     assert "removed 2 entries" in result.stderr
     logs = list(tmp_path.glob("out/*/*/*/*/job-*/logs/99_pipeline_*.log"))
     assert any("removed 2 entries" in log.read_text(encoding="utf-8") for log in logs)

@@ -26,7 +26,7 @@ def run(io: StageIO) -> None:
     given = merge(*parts)
     learned = _learned_terms(io, given)
     if not parts and not learned:
-        raise StageSkipped("no glossary files configured, TMDB off and no names learned for this film", lasting=False)
+        raise StageSkipped("no glossary files configured, TMDB off and no names learned for this film", lasting=True)
     glossary = merge(given, Glossary(learned))
     io.write_json(SNAPSHOT, glossary.to_json(), "glossary", terms=len(glossary.terms), sha256_terms=glossary.digest())
     io.metrics.update({"terms": len(glossary.terms), "by_type": {k: sum(t.type == k for t in glossary.terms) for k in ("name", "kinship", "cultural", "technical")},
