@@ -133,6 +133,14 @@ def test_words_without_a_leading_space_do_not_run_together() -> None:
     assert [cue.text for cue in layout(Transcript(language="en", duration=3, segments=segments), RULES)] == ["Hello there friend"]
 
 
+def test_a_word_without_a_leading_space_inside_a_segment_continues_the_one_before() -> None:
+    # as Whisper's word timestamps split "ill-disposed"
+    words = [Word(start=0.0, end=0.3, text=" an"), Word(start=0.3, end=0.5, text=" ill"), Word(start=0.5, end=1.0, text="-disposed"),
+             Word(start=1.0, end=1.4, text=" man.")]
+    segments = [Segment(id=0, start=0.0, end=1.4, text="an ill-disposed man.", words=words)]
+    assert [cue.text for cue in layout(Transcript(language="en", duration=2, segments=segments), RULES)] == ["an ill-disposed man."]
+
+
 # --- languages written without spaces ---------------------------------------------------------
 
 CJK_CHAR = r"[\p{Han}\p{Hiragana}\p{Katakana}]"

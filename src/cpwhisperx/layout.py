@@ -134,11 +134,25 @@ def tokens_from(transcript: Transcript) -> list[Token]:
         if written_without_spaces(language):
             tokens += _unspaced_tokens(seg, language, tokens[-1] if tokens else None, lyrics)
         elif seg.words:
-            # a word without its leading space (the first of a segment, some scripts) must not run into the one before
-            tokens += [Token(w.text if w.text[:1].isspace() else " " + w.text, w.start, w.end, lyrics) for w in seg.words if w.text.strip()]
+            tokens += _spaced_tokens(seg, lyrics)
         else:
             shared = _share_span([" " + part for part in seg.text.split()], seg.start, seg.end)
             tokens += [Token(text, start, end, lyrics) for text, start, end in shared]
+    return tokens
+
+
+def _spaced_tokens(seg: Segment, lyrics: bool) -> list[Token]:
+    """One token per written word: inside a segment, a word without its leading space continues
+    the one before ("ill" "-disposed", as Whisper splits it) and no line or cue may break between
+    them; a segment's first word never runs into the segment before."""
+    tokens: list[Token] = []
+    for word in seg.words:
+        if not word.text.strip():
+            continue
+        if tokens and not word.text[:1].isspace():
+            tokens[-1] = replace(tokens[-1], text=tokens[-1].text + word.text, end=word.end)
+        else:
+            tokens.append(Token(word.text if word.text[:1].isspace() else " " + word.text, word.start, word.end, lyrics))
     return tokens
 
 
