@@ -32,6 +32,8 @@ DEBIAN_PACKAGES = {
     # Offline rule-based translation (English↔Spanish) for the translate workflow.
     "apertium": lambda: shutil.which("apertium") is not None,
     "apertium-eng-spa": lambda: Path("/usr/share/apertium/modes/eng-spa.mode").exists(),
+    # Chromaprint (libchromaprint1 and fpcalc): acoustic fingerprints that find a film's speech again in a re-cut.
+    "libchromaprint-tools": lambda: shutil.which("fpcalc") is not None,
 }
 
 

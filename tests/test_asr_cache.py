@@ -108,11 +108,14 @@ def test_a_new_job_of_the_same_audio_reuses_vad_and_asr_without_the_model(short_
 def test_a_damaged_entry_is_a_miss_with_a_warning(short_clip: Path, tmp_path: Path, damage: str) -> None:
     cache = tmp_path / "cache"
     first = _transcribe(short_clip, tmp_path / "a", cache)
-    entry = next((cache / "asr").rglob("*.json"))
-    text = entry.read_text(encoding="utf-8")
-    entry.write_text({"truncated": text[: len(text) // 2], "garbage": "\x00\xff not json",
-                      "edited": text.replace('"language": "en"', '"language": "fr"', 1)}[damage], encoding="utf-8")
+    entries = sorted((cache / "asr").rglob("*.json"))  # the whole file's and each block's
+    assert len(entries) >= 2
+    for entry in entries:
+        text = entry.read_text(encoding="utf-8")
+        entry.write_text({"truncated": text[: len(text) // 2], "garbage": "\x00\xff not json",
+                          "edited": text.replace('"text": "', '"text": "X', 1)}[damage], encoding="utf-8")
     second = _transcribe(short_clip, tmp_path / "b", cache)
     assert manifest(second, "06_asr")["cache"]["hit"] is False
+    assert {b["result"] for b in json.loads((second / "06_asr" / "blocks.json").read_text())} == {"decoded"}
     assert _words(second) == _words(first)
     assert "corrupt" in (second / "06_asr" / "stage.log").read_text(encoding="utf-8")

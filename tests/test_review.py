@@ -12,8 +12,8 @@ from conftest import cpwx, job_dirs, manifest
 
 from cpwhisperx.translate.memory import TranscriptMemory, TranslationMemory
 
-EDITED_FROM = "No fue un enfermo-hombre joven colocado."
-EDITED_TO = "No era un joven malintencionado."
+EDITED_FROM = "Incluso podría haber sido hecho amable él."
+EDITED_TO = "Hasta podría haberse vuelto amable."
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,10 @@ def test_corrected_cue_goes_into_the_job_the_video_and_a_later_job(spanish_job: 
 
     result = cpwx("import-subtitles", "--job-dir", str(job), str(edited), "--language", "es", cwd=tmp_path, env={"CACHE_DIR": str(cache)})
     assert result.returncode == 0, result.stderr
-    assert "1 cue(s) changed (3)" in result.stdout and "1 sentence(s) kept" in result.stdout
+    assert "1 cue(s) changed (7)" in result.stdout and "1 sentence(s) kept" in result.stdout
     after = srt_blocks(srt)
-    assert [n for n, (old, new) in enumerate(zip(before, after, strict=True)) if old != new] == [2]
-    assert after[2].endswith(EDITED_TO)
+    assert [n for n, (old, new) in enumerate(zip(before, after, strict=True)) if old != new] == [6]
+    assert after[6].endswith(EDITED_TO)
     assert EDITED_TO in (job / "11_subtitle_generation" / "sample_film.es.vtt").read_text(encoding="utf-8")
     assert EDITED_TO in mkv_track(job / "12_mux" / "sample_film_subtitled.mkv", "spa")
     assert EDITED_FROM in (job / "review" / "es" / "rev-001" / "sample_film.es.srt").read_text(encoding="utf-8")
@@ -83,7 +83,9 @@ def test_a_file_that_does_not_fit_is_refused_and_nothing_changes(spanish_job: Pa
     job = copy_job(spanish_job, tmp_path)
     srt = job / "11_subtitle_generation" / "sample_film.es.srt"
     blocks = srt_blocks(srt)
-    moved = blocks[1].replace("00:00:03,410 -->", "00:00:04,410 -->")
+    start = blocks[1].splitlines()[1].split(" --> ")[0]
+    later = f"00:00:{int(start[6:8]) + 1:02d},{start[9:]}"
+    moved = blocks[1].replace(f"{start} -->", f"{later} -->")
     assert moved != blocks[1]
     edited = tmp_path / "moved.srt"
     edited.write_text("\n\n".join([blocks[0].replace("Y Señor", "Sir"), moved, *blocks[2:]]) + "\n", encoding="utf-8")
@@ -94,7 +96,7 @@ def test_a_file_that_does_not_fit_is_refused_and_nothing_changes(spanish_job: Pa
     result = cpwx("import-subtitles", "--job-dir", str(job), str(edited), "--language", "es", cwd=tmp_path,
                   env={"CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 2
-    assert "cue 2 is at 00:00:04,410" in result.stderr and "00:00:03,410" in result.stderr and "within 0.5 s" in result.stderr
+    assert f"cue 2 is at {later}" in result.stderr and start in result.stderr and "within 0.5 s" in result.stderr
     short = cpwx("import-subtitles", "--job-dir", str(job), str(fewer), "--language", "es", cwd=tmp_path)
     assert short.returncode == 2 and f"has {len(blocks) - 1} cues and the job's subtitles have {len(blocks)}" in short.stderr
     wrong = cpwx("import-subtitles", "--job-dir", str(job), str(fewer), "--language", "de", cwd=tmp_path)
@@ -107,16 +109,16 @@ def test_a_corrected_transcript_line_is_kept_for_its_sentence(spanish_job: Path,
     job = copy_job(spanish_job, tmp_path)
     srt = job / "11_subtitle_generation" / "sample_film.en.srt"
     text = srt.read_text(encoding="utf-8")
-    assert text.count("young man.") == 1
+    assert text.count("made amiable himself.") == 1
     edited = tmp_path / "en.srt"
-    edited.write_text(text.replace("young man.", "young fellow."), encoding="utf-8")
+    edited.write_text(text.replace("made amiable himself.", "made kind himself."), encoding="utf-8")
     cache = tmp_path / "cache"
     result = cpwx("import-subtitles", "--job-dir", str(job), str(edited), "--language", "en", cwd=tmp_path, env={"CACHE_DIR": str(cache)})
     assert result.returncode == 0, result.stderr
-    corrected = TranscriptMemory(cache).lookup("He was not an ill-disposed young man.", "en")
-    assert corrected is not None and corrected.endswith("young fellow.") and corrected.startswith("He was not an ill")
-    assert TranslationMemory(cache).lookup("He was not an ill-disposed young man.", "en", "es") is None
-    assert "young fellow." in srt.read_text(encoding="utf-8")
+    corrected = TranscriptMemory(cache).lookup("He might even have been made amiable himself.", "en")
+    assert corrected is not None and corrected.endswith("made kind himself.") and corrected.startswith("He might even")
+    assert TranslationMemory(cache).lookup("He might even have been made amiable himself.", "en", "es") is None
+    assert "made kind himself." in srt.read_text(encoding="utf-8")
 
 
 def test_memory_lookup_is_by_normalised_sentence_and_off_without_the_cache(tmp_path: Path) -> None:

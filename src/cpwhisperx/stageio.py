@@ -112,6 +112,17 @@ class StageIO:
                                hint=f"run the job from that stage: cpwx run --job-dir {self.job.dir} --from {stage}")
         return list(manifest["outputs"])
 
+    def recorded(self, stage: str, filename: str, field: str) -> Any | None:
+        """What another stage recorded about a file it wrote (read by this stage as an input), while
+        the file is the one it wrote; else None."""
+        path = (self.stage_path(stage) / filename).relative_to(self.job.dir).as_posix()
+        read = next((r for r in reversed(self.inputs) if r["path"] == path), None)
+        if read is None:
+            return None
+        manifest = load_manifest(self.stage_path(stage)) or {}
+        written = next((r for r in manifest.get("outputs", []) if r.get("path") == path and r.get("sha256") == read["sha256"]), None)
+        return written.get(field) if written else None
+
     def read_json(self, stage: str, filename: str, kind: str) -> Any:
         return read_json(self.input(stage, filename, kind))
 

@@ -155,6 +155,16 @@ class _Context:
 def transcribe(backend: AsrBackend, reader: WavReader, regions: list[tuple[float, float]] | None, options: DecodeOptions,
                progress: Callable[[float], None], limits: ChunkLimits = DEFAULT_LIMITS) -> Transcript:
     """The speech `regions` (all the audio when None) decoded chunk by chunk."""
+    segments, language, probability = decode_chunks(backend, reader, regions, options, progress, limits)
+    progress(reader.duration)
+    return Transcript(language=language or "und", language_probability=probability, duration=round(reader.duration, 3),
+                      segments=[seg.model_copy(update={"id": number}) for number, seg in enumerate(segments)])
+
+
+def decode_chunks(backend: AsrBackend, reader: WavReader, regions: list[tuple[float, float]] | None, options: DecodeOptions,
+                  progress: Callable[[float], None], limits: ChunkLimits = DEFAULT_LIMITS) -> tuple[list[Segment], str | None, float | None]:
+    """The segments of the speech `regions` (all the audio when None), in media times, and the
+    language decoded (detected on the first chunk when not given) with its probability."""
     context = _Context(options)
     language, probability = options.language, None
     segments: list[Segment] = []
@@ -173,9 +183,7 @@ def transcribe(backend: AsrBackend, reader: WavReader, regions: list[tuple[float
             probability = part.language_probability
         context.extend(part.segments)
         segments.extend(part.segments)
-    progress(reader.duration)
-    return Transcript(language=language or "und", language_probability=probability, duration=round(reader.duration, 3),
-                      segments=[seg.model_copy(update={"id": number}) for number, seg in enumerate(segments)])
+    return segments, language, probability
 
 
 def speech_head(reader: WavReader, regions: list[tuple[float, float]] | None, samples: int) -> np.ndarray:

@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.cache import ResultCache, cache_key
 from cpwhisperx.config import Settings
 
@@ -56,3 +57,15 @@ def asr_result_key(settings: Settings, *, audio_digest: str, regions: list[tuple
                    backend: str, device: str, compute_type: str, hotwords: str | None) -> str:
     chosen: dict[str, Any] = {name: getattr(settings, name) for name in RESULT_SETTINGS}
     return cache_key("asr", 1, audio_digest, regions, model_digest, backend, device, compute_type, hotwords, chosen)
+
+
+# Settings that decide which language is decoded: a block's key holds the language decoded instead.
+LANGUAGE_CHOICE_SETTINGS = frozenset({"SOURCE_LANGUAGE", "LANGUAGE_CANDIDATES", "WHISPER_LANGUAGE_DETECTION_SEGMENTS"})
+
+
+def block_settings_key(settings: Settings, *, model_digest: str, backend: str, device: str, compute_type: str,
+                       options: DecodeOptions) -> str:
+    """What a block's result depends on besides its audio: the key of its namespace."""
+    chosen: dict[str, Any] = {name: getattr(settings, name) for name in RESULT_SETTINGS if name not in LANGUAGE_CHOICE_SETTINGS}
+    return cache_key("asr-block", 1, model_digest, backend, device, compute_type, options.language, options.initial_prompt,
+                     options.hotwords, chosen)

@@ -96,9 +96,27 @@ class ResultCache:
             keys.extend(name[:-5] for name in names if is_entry_name(name) and name[:-5][:2] == folder.name)
         return sorted(keys)
 
-    def get(self, key: str) -> Any | None:
+    def get(self, key: str, *, count: bool = True) -> Any | None:
+        """The entry's payload, or None (a miss). With `count` False, a look that decides nothing
+        yet: no hit or miss is counted and the entry is not marked as used (see `use`)."""
         if not self.enabled:
             return None
+        if not count:
+            before = (self.hits, self.misses)
+            found = self._read(key, touch=False)
+            self.hits, self.misses = before
+            return found
+        return self._read(key, touch=True)
+
+    def use(self, key: str | None) -> None:
+        """Count one lookup decided after looks without counting: a hit on `key`, or a miss (None)."""
+        if key is None:
+            self.misses += 1
+            return
+        self.hits += 1
+        self._touch(self._path(key))
+
+    def _read(self, key: str, touch: bool) -> Any | None:
         path = self._path(key)
         try:
             payload = read_entry(path)
@@ -115,7 +133,8 @@ class ResultCache:
             self.misses += 1
             return None
         self.hits += 1
-        self._touch(path)
+        if touch:
+            self._touch(path)
         return payload
 
     def _touch(self, path: Path) -> None:

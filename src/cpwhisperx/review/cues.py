@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pysubs2.formats.subrip import SubripFormat
+
 from cpwhisperx.files import atomic_write_json
 from cpwhisperx.layout import LYRICS_MARK, Cue
 
@@ -54,8 +56,8 @@ def first_mismatch(reviewed: list[TimedText], current: list[TimedText]) -> str |
 
 
 def _clock(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d},{millis % 1000:03d}"
+    """A time as SRT writes it, so the message quotes the file."""
+    return SubripFormat.ms_to_timestamp(round(seconds * 1000))
 
 
 def review_dir(job_dir: Path, language: str) -> Path:

@@ -6,19 +6,22 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cpwhisperx import asr
 from cpwhisperx.asr import longform
+from cpwhisperx.asr.block_cache import BlockCache
+from cpwhisperx.asr.blocks import plan_blocks
 from cpwhisperx.asr.options import DecodeOptions
-from cpwhisperx.asr.result_key import asr_result_key, model_digest
+from cpwhisperx.asr.result_key import asr_result_key, block_settings_key, model_digest
 from cpwhisperx.asr.script_check import ScriptPolicy, repair_segments, shift_words
 from cpwhisperx.cache import ResultCache, cache_dir
 from cpwhisperx.config import MULTILINGUAL_HINT, Settings
 from cpwhisperx.errors import InvalidInput
-from cpwhisperx.fingerprint import pcm_digest
+from cpwhisperx.fingerprint import audio_digest, chromaprint_problem
 from cpwhisperx.glossary import asr_prompt, correct_transcript
 from cpwhisperx.media import WavReader
 from cpwhisperx.models import ResolvedModel, resolve
@@ -31,6 +34,8 @@ from cpwhisperx.textnorm import normalise_transcript
 from cpwhisperx.transcript import Segment, Transcript
 
 TRANSCRIPT_FILE = "transcript.json"
+# The blocks the speech was decoded in, and which of them a cached result served.
+BLOCKS_FILE = "blocks.json"
 SPAN_MARGIN = 0.1
 MIN_SWITCH_SECONDS = 1.0
 # Language identification window for code-switched speech: long enough for base to tell Hindi from
@@ -72,11 +77,13 @@ def _run(io: StageIO, reader: WavReader) -> None:
     cache = ResultCache(cache_dir(s.CACHE_DIR), "asr", s.CACHE_ENABLED)
     key = None
     if cache.enabled:
-        key = asr_result_key(s, audio_digest=pcm_digest(reader), regions=regions,
+        digest = audio_digest(io.recorded("demux", "audio.wav", "pcm_sha256"), reader)
+        key = asr_result_key(s, audio_digest=digest, regions=regions,
                              model_digest=model_digest(model.path, cache_dir(s.CACHE_DIR), s.CACHE_ENABLED),
                              backend=selection.backend, device=selection.device, compute_type=selection.compute_type,
                              hotwords=options.hotwords)
     cached = _cached_result(cache, key)
+    reuse = _reuse_figures(regions, reused=cached is not None, seconds_saved=cached["seconds"] if cached else 0.0)
     if cached is not None:
         transcript = Transcript.model_validate(cached["transcript"])
         language_info.update(cached["language"])
@@ -87,14 +94,14 @@ def _run(io: StageIO, reader: WavReader) -> None:
         io.log.info("the same audio was transcribed with the same settings before: its result is reused, the model is not loaded")
     else:
         clock = time.perf_counter()
-        transcript, repairs = _decode(io, reader, regions, selection, model, options, language_info)
+        blocks_root = cache_dir(s.CACHE_DIR) if cache.enabled else None
+        transcript, repairs, reuse = _decode(io, reader, regions, selection, model, options, language_info, blocks_root)
         if key:
             cache.put(key, {"transcript": transcript.model_dump(mode="json"), "language": language_info,
                             "extra": {name: io.extra[name] for name in ("language_runs", "region_languages") if name in io.extra},
                             "script_repairs": repairs, "metrics": dict(io.metrics),
                             "seconds": round(time.perf_counter() - clock, 3)})
-    io.cache = {"used": cache.enabled, "hit": cached is not None, "key": key,
-                "seconds_saved": cached["seconds"] if cached else 0.0, "writable": cache.writable}
+    io.cache = {"used": cache.enabled, "hit": cached is not None, "key": key, **reuse, "writable": cache.writable}
     for problem in cache.problems:
         io.warn(problem)
     cache.record_stats()
@@ -130,56 +137,156 @@ def _cached_result(cache: ResultCache, key: str | None) -> dict[str, Any] | None
     return found  # type: ignore[no-any-return]
 
 
+def _reuse_figures(regions: list[tuple[float, float]] | None, *, reused: bool, seconds_saved: float) -> dict[str, Any]:
+    """The cache figures of a run that reused all its speech or none of it."""
+    count, speech = len(regions or []), round(sum(end - start for start, end in regions or []), 3)
+    return {"regions_reused": count if reused else 0, "regions_decoded": 0 if reused else count,
+            "speech_seconds_reused": speech if reused else 0.0, "speech_seconds_decoded": 0.0 if reused else speech,
+            "seconds_saved": seconds_saved}
+
+
+class _ModelLoader:
+    """The backend, loaded on first use: a run whose every block is cached loads no model."""
+
+    def __init__(self, io: StageIO, selection: asr.Selection, model: ResolvedModel, language: str | None) -> None:
+        self.io, self.selection, self.model, self.language = io, selection, model, language
+        self.backend: asr.AsrBackend | None = None
+
+    def __call__(self) -> asr.AsrBackend:
+        if self.backend is None:
+            loaded = time.perf_counter()
+            self.backend = asr.create(self.selection, str(self.model.path), self.io.settings.WHISPER_CPU_THREADS)
+            self.io.metrics["model_load_seconds"] = round(time.perf_counter() - loaded, 3)
+            if not self.backend.multilingual and self.language not in (None, "en"):
+                raise InvalidInput(f"the model '{self.model.name}' knows English only, but the speech is to be transcribed as "
+                                   f"'{self.language}'", hint=MULTILINGUAL_HINT)
+        return self.backend
+
+
 def _decode(io: StageIO, reader: WavReader, regions: list[tuple[float, float]] | None, selection: asr.Selection,
-            model: ResolvedModel, options: DecodeOptions, language_info: dict[str, object]) -> tuple[Transcript, list[dict[str, object]] | None]:
-    """The transcript before number normalisation and glossary correction, decoded by the model,
-    and the script repairs made (None when the script check is off)."""
+            model: ResolvedModel, options: DecodeOptions, language_info: dict[str, object],
+            blocks_root: Path | None) -> tuple[Transcript, list[dict[str, object]] | None, dict[str, Any]]:
+    """The transcript before number normalisation and glossary correction, the script repairs made
+    (None when the script check is off) and what was reused of cached blocks (`blocks_root`: the
+    cache that keeps them, None without one)."""
     repairs = None
     s = io.settings
     duration = reader.duration
+    reuse = _reuse_figures(regions, reused=False, seconds_saved=0.0)
     if regions == []:
         io.warn("no speech to transcribe: the transcript is empty")
-        transcript = Transcript(language=options.language or "und", language_probability=None, duration=round(duration, 3))
-    else:
-        loaded = time.perf_counter()
-        backend = asr.create(selection, str(model.path), s.WHISPER_CPU_THREADS)
-        io.metrics["model_load_seconds"] = round(time.perf_counter() - loaded, 3)
-        if not backend.multilingual and options.language not in (None, "en"):
-            raise InvalidInput(f"the model '{model.name}' knows English only, but the speech is to be transcribed as '{options.language}'",
-                               hint=MULTILINGUAL_HINT)
-        if options.language is None:
-            # Detected here rather than inside decoding, so the candidates and the script prompt apply.
-            language, probability, ranked = longform.detect_language(backend, reader, regions, s.LANGUAGE_CANDIDATES,
-                                                                       s.WHISPER_LANGUAGE_DETECTION_SEGMENTS)
-            options = replace(options, language=language)
-            language_info.update({"detected": language, "probability": round(probability, 4), "ranking": ranked})
-            io.log.info("detected language %s (probability %.2f%s)", language, probability,
-                        f" among {','.join(s.LANGUAGE_CANDIDATES)}" if s.LANGUAGE_CANDIDATES else "")
-        via_urdu = hindi_via_urdu(s, model.name)
-        main_language = options.language
-        options = language_options(options, main_language, s, via_urdu)
-        language_info["decoded_as"] = options.language
-        if options.language != main_language:
-            io.log.info("%s is decoded with Whisper's '%s' token and read into its own script (HINDI_DECODE_SCRIPT=%s)",
-                        main_language, options.language, s.HINDI_DECODE_SCRIPT)
-        if options.initial_prompt and not s.WHISPER_INITIAL_PROMPT:
-            io.log.info("script steering prompt for %s: %s", main_language, options.initial_prompt)
-        for lost in options.batched_tradeoffs():
-            io.warn(f"WHISPER_BATCH_SIZE={options.batch_size}: {lost}")
-        started = time.perf_counter()
-        runs = _language_runs(io, backend, reader, regions, main_language) if s.LANGUAGE_PER_SEGMENT else []
+        return Transcript(language=options.language or "und", language_probability=None, duration=round(duration, 3)), None, reuse
+    load = _ModelLoader(io, selection, model, options.language)
+    if options.language is None:
+        # Detected here rather than inside decoding, so the candidates and the script prompt apply.
+        language, probability, ranked = longform.detect_language(load(), reader, regions, s.LANGUAGE_CANDIDATES,
+                                                                   s.WHISPER_LANGUAGE_DETECTION_SEGMENTS)
+        options = replace(options, language=language)
+        language_info.update({"detected": language, "probability": round(probability, 4), "ranking": ranked})
+        io.log.info("detected language %s (probability %.2f%s)", language, probability,
+                    f" among {','.join(s.LANGUAGE_CANDIDATES)}" if s.LANGUAGE_CANDIDATES else "")
+    via_urdu = hindi_via_urdu(s, model.name)
+    main_language = options.language
+    options = language_options(options, main_language, s, via_urdu)
+    language_info["decoded_as"] = options.language
+    if options.language != main_language:
+        io.log.info("%s is decoded with Whisper's '%s' token and read into its own script (HINDI_DECODE_SCRIPT=%s)",
+                    main_language, options.language, s.HINDI_DECODE_SCRIPT)
+    if options.initial_prompt and not s.WHISPER_INITIAL_PROMPT:
+        io.log.info("script steering prompt for %s: %s", main_language, options.initial_prompt)
+    for lost in options.batched_tradeoffs():
+        io.warn(f"WHISPER_BATCH_SIZE={options.batch_size}: {lost}")
+    started = time.perf_counter()
+    repair = _script_repairer(io, load, reader, options, via_urdu) if s.SCRIPT_CHECK else None
+    if regions is None or s.LANGUAGE_PER_SEGMENT:
+        runs = _language_runs(io, load(), reader, regions, main_language) if s.LANGUAGE_PER_SEGMENT else []
         with ProgressReporter("transcribing", duration, io.log) as bar:
             if s.LANGUAGE_PER_SEGMENT:
-                transcript = _transcribe_runs(io, backend, reader, runs, options, main_language, via_urdu, bar.update)
+                transcript = _transcribe_runs(io, load(), reader, runs, options, main_language, via_urdu, bar.update)
             else:
-                transcript = longform.transcribe(backend, reader, regions, options, bar.update).model_copy(update={"language": main_language})
-        if s.SCRIPT_CHECK:
-            transcript, repairs = _repair_scripts(io, backend, reader, transcript, options, via_urdu)
-        if "probability" in language_info:
-            transcript = transcript.model_copy(update={"language_probability": language_info["probability"]})
-        wall = time.perf_counter() - started
-        io.metrics.update({"transcribe_seconds": round(wall, 3), "real_time_factor": round(wall / duration, 4) if duration else None})
-    return transcript, repairs
+                transcript = longform.transcribe(load(), reader, regions, options, bar.update).model_copy(update={"language": main_language})
+        if repair:
+            with ProgressReporter("checking each segment's script (decoding again where needed)", len(transcript.segments), io.log,
+                                  unit="segments") as bar:
+                transcript, repairs = repair(transcript, bar.update)
+    else:
+        store = _block_cache(io, blocks_root, load, options) if blocks_root else None
+        with ProgressReporter("transcribing", duration, io.log) as bar:
+            segments, repairs, reuse = _transcribe_blocks(io, load, reader, regions, options, main_language, repair, store, bar.update)
+        transcript = Transcript(language=main_language or "und", duration=round(duration, 3),
+                                segments=[seg.model_copy(update={"id": number}) for number, seg in enumerate(segments)])
+    if repairs is not None:
+        _record_repairs(io, repairs)
+    if "probability" in language_info:
+        transcript = transcript.model_copy(update={"language_probability": language_info["probability"]})
+    wall = time.perf_counter() - started
+    io.metrics.update({"transcribe_seconds": round(wall, 3), "real_time_factor": round(wall / duration, 4) if duration else None})
+    return transcript, repairs, reuse
+
+
+def _block_cache(io: StageIO, root: Path, load: _ModelLoader, options: DecodeOptions) -> BlockCache:
+    s = io.settings
+    problem = chromaprint_problem()
+    if problem:
+        io.warn(f"other cuts of this film are found again only where their audio is sample for sample the same: {problem}")
+    key = block_settings_key(s, model_digest=model_digest(load.model.path, root, True), backend=load.selection.backend,
+                             device=load.selection.device, compute_type=load.selection.compute_type, options=options)
+    return BlockCache(root, key, enabled=True, fingerprints=problem is None)
+
+
+Repairer = Callable[[Transcript, Callable[[float], None]], tuple[Transcript, list[dict[str, object]]]]
+
+
+def _transcribe_blocks(io: StageIO, load: _ModelLoader, reader: WavReader, regions: list[tuple[float, float]],
+                       options: DecodeOptions, language: str | None, repair: Repairer | None, store: BlockCache | None,
+                       progress: Callable[[float], None]) -> tuple[list[Segment], list[dict[str, object]] | None, dict[str, Any]]:
+    """The speech decoded block by block, each block on its own (see `asr.blocks`), taken from the
+    cache where the same audio was decoded with the same settings before."""
+    segments: list[Segment] = []
+    repairs: list[dict[str, object]] | None = [] if repair else None
+    figures = {"blocks_reused": 0, "blocks_decoded": 0, "regions_reused": 0, "regions_decoded": 0,
+               "speech_seconds_reused": 0.0, "speech_seconds_decoded": 0.0, "seconds_saved": 0.0}
+    blocks = plan_blocks(regions)
+    io.log.info("%d speech regions in %d blocks", len(regions), len(blocks))
+    plan = []
+    for block in blocks:
+        probe = store.probe(block, reader.read_seconds(block.start, block.end)) if store else None
+        found = store.find(probe) if store and probe else None
+        if found is not None:
+            part, part_repairs, done = found.segments, found.repairs, "reused"
+            figures["seconds_saved"] += found.seconds
+            io.log.debug("block %.2f–%.2f s reused (matched by %s)", block.start, block.end, found.match)
+        else:
+            clock = time.perf_counter()
+            decoded, _, _ = longform.decode_chunks(load(), reader, list(block.regions), options, progress)
+            part, part_repairs, done = [seg.model_copy(update={"id": n}) for n, seg in enumerate(decoded)], None, "decoded"
+            if repair:
+                block_transcript, part_repairs = repair(Transcript(language=language or "und", duration=round(reader.duration, 3),
+                                                                   segments=part), lambda _: None)
+                part = block_transcript.segments
+            if store and probe:
+                store.put(probe, part, part_repairs, time.perf_counter() - clock)
+        plan.append({"start": block.start, "end": block.end, "regions": len(block.regions), "speech_seconds": round(block.speech_seconds, 3),
+                     "result": found.match if found else "decoded", "seconds_saved": found.seconds if found else 0.0})
+        figures[f"blocks_{done}"] += 1
+        figures[f"regions_{done}"] += len(block.regions)
+        figures[f"speech_seconds_{done}"] += block.speech_seconds
+        if repairs is not None:
+            repairs.extend({**r, "segment": len(segments) + int(r["segment"])} for r in part_repairs or [])  # type: ignore[call-overload]
+        segments.extend(part)
+        progress(block.end)
+    if repairs is not None:
+        io.log.info("script check: each segment of the %d blocks decoded checked, %d repaired (cached blocks keep their repairs)",
+                    figures["blocks_decoded"], len(repairs))
+    io.write_json(BLOCKS_FILE, plan, "blocks")
+    if store:
+        for problem in store.problems:
+            io.warn(problem)
+        store.record_stats()
+        io.log.info("%d of %d blocks reused (%.1f s of %.1f s of speech), %.1f s of decoding saved", figures["blocks_reused"], len(blocks),
+                    figures["speech_seconds_reused"], figures["speech_seconds_reused"] + figures["speech_seconds_decoded"],
+                    figures["seconds_saved"])
+    return segments, repairs, {name: round(value, 3) if isinstance(value, float) else value for name, value in figures.items()}
 
 
 def _decode_span(backend: asr.AsrBackend, reader: WavReader, segment: Segment, options: DecodeOptions) -> Segment | None:
@@ -276,8 +383,8 @@ def _pieces(spans: list[tuple[float, float]], length: float) -> list[tuple[float
     return pieces
 
 
-def _repair_scripts(io: StageIO, backend: asr.AsrBackend, reader: WavReader, transcript: Transcript, options: DecodeOptions,
-                    via_urdu: bool) -> tuple[Transcript, list[dict[str, object]]]:
+def _script_repairer(io: StageIO, load: _ModelLoader, reader: WavReader, options: DecodeOptions, via_urdu: bool) -> Repairer:
+    """Checks each segment's script, decoding again (or transliterating) those in the wrong one."""
     s = io.settings
     latin_words = s.HINGLISH_ENGLISH_WORDS == "latin"
 
@@ -288,18 +395,21 @@ def _repair_scripts(io: StageIO, backend: asr.AsrBackend, reader: WavReader, tra
         span = language_options(options, language, s, via_urdu)
         # Hindi decoded through Urdu is constrained to Urdu letters, which then convert faithfully.
         allowed = frozenset({"Arabic"}) if span.language == "ur" and language == "hi" else policy.allowed
-        return _decode_span(backend, reader, segment, replace(span, allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False))
+        return _decode_span(load(), reader, segment, replace(span, allowed_scripts=allowed, batch_size=1, condition_on_previous_text=False))
 
-    with ProgressReporter("checking each segment's script (decoding again where needed)", len(transcript.segments), io.log,
-                          unit="segments") as bar:
-        transcript, repairs = repair_segments(transcript, policy_for, redecode if s.SCRIPT_REDECODE else None, bar.update)
+    def repair(transcript: Transcript, progress: Callable[[float], None]) -> tuple[Transcript, list[dict[str, object]]]:
+        return repair_segments(transcript, policy_for, redecode if s.SCRIPT_REDECODE else None, progress)
+
+    return repair
+
+
+def _record_repairs(io: StageIO, repairs: list[dict[str, object]]) -> None:
     for repair in repairs:
         io.log.info("script repair (%s) of segment %s at %.2f s: %r → %r", repair["method"], repair["segment"], repair["start"],
                     repair["before"], repair["after"])
     io.write_json("script_repairs.json", repairs, "script_repairs")
     io.metrics["script_repairs"] = len(repairs)
     io.metrics["script_repairs_by_method"] = {m: sum(r["method"] == m for r in repairs) for m in ("redecode", "transliterate")}
-    return transcript, repairs
 
 
 def _script_reports(transcript: Transcript) -> dict[str, object]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from cpwhisperx.errors import InvalidInput
-from cpwhisperx.media import extract_audio, probe, wav_duration
+from cpwhisperx.fingerprint import pcm_digest
+from cpwhisperx.media import WavReader, extract_audio, probe, wav_duration
 from cpwhisperx.stageio import StageIO
 
 
@@ -43,6 +44,9 @@ def run(io: StageIO) -> None:
     if duration <= 0:
         raise InvalidInput(f"the audio stream of '{media.name}' holds no samples", hint="give a file whose audio track is not empty")
     io.outputs[-1]["duration_seconds"] = round(duration, 3)
+    with WavReader(io.dir / "audio.wav") as reader:
+        # the key of every cached result of this audio, taken once here rather than by each stage
+        io.outputs[-1]["pcm_sha256"] = pcm_digest(reader)
     io.metrics.update({"media_duration_seconds": info.duration, "audio_duration_seconds": round(duration, 3), "audio_stream": index,
                        "audio_codec": chosen.get("codec_name"), "video_streams": len(info.video_streams), "audio_streams": len(audio)})
 

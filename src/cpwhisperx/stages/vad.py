@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict
 
 from cpwhisperx.cache import ResultCache, cache_dir, cache_key
-from cpwhisperx.fingerprint import pcm_digest
+from cpwhisperx.fingerprint import audio_digest
 from cpwhisperx.media import SAMPLE_RATE, WavReader
 from cpwhisperx.speech_detection import VadParameters, detect_speech
 from cpwhisperx.stageio import StageIO
@@ -21,7 +21,8 @@ def run(io: StageIO) -> None:
     cache = ResultCache(cache_dir(s.CACHE_DIR), "vad", s.CACHE_ENABLED)
     with WavReader(io.input("demux", "audio.wav", "audio")) as reader:
         # The VAD model is the one this faster-whisper version ships.
-        key = cache_key("vad", 1, pcm_digest(reader), asdict(parameters), importlib.metadata.version("faster-whisper")) if cache.enabled else None
+        digest = audio_digest(io.recorded("demux", "audio.wav", "pcm_sha256"), reader) if cache.enabled else None
+        key = cache_key("vad", 1, digest, asdict(parameters), importlib.metadata.version("faster-whisper")) if digest else None
         found = cache.get(key) if key else None
         stamps = _stamps(found)
         if stamps is None:
