@@ -119,3 +119,34 @@ def test_a_damaged_entry_is_a_miss_with_a_warning(short_clip: Path, tmp_path: Pa
     assert {b["result"] for b in json.loads((second / "06_asr" / "blocks.json").read_text())} == {"decoded"}
     assert _words(second) == _words(first)
     assert "corrupt" in (second / "06_asr" / "stage.log").read_text(encoding="utf-8")
+
+
+def test_the_same_media_in_a_new_job_reuses_its_extracted_audio(short_clip: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = _transcribe(short_clip, tmp_path / "a", cache)
+    assert manifest(first, "01_demux")["cache"]["hit"] is False
+    second = _transcribe(short_clip, tmp_path / "b", cache)
+    demux = manifest(second, "01_demux")
+    assert demux["cache"]["hit"] is True and "extracted before" in (second / "01_demux" / "stage.log").read_text(encoding="utf-8")
+    assert (second / "01_demux" / "audio.wav").read_bytes() == (first / "01_demux" / "audio.wav").read_bytes()
+    (audio,) = [o for o in demux["outputs"] if o["path"].endswith("audio.wav")]
+    assert audio["pcm_sha256"] == next(o for o in manifest(first, "01_demux")["outputs"] if o["path"].endswith("audio.wav"))["pcm_sha256"]
+    # the kept audio replaced by other samples (not written through: the jobs' files stay as they are)
+    def damage() -> None:
+        (stored,) = (cache / "demux").rglob("*.wav")
+        damaged = stored.read_bytes()[:-800] + bytes(800)
+        stored.unlink()
+        stored.write_bytes(damaged)
+
+    damage()
+    third = _transcribe(short_clip, tmp_path / "c", cache)
+    assert manifest(third, "01_demux")["cache"]["hit"] is False
+    assert "corrupt" in (third / "01_demux" / "stage.log").read_text(encoding="utf-8")
+    assert (third / "01_demux" / "audio.wav").read_bytes() == (first / "01_demux" / "audio.wav").read_bytes()
+    assert _words(third) == _words(first)
+    # validate checks the kept audio too, and removes it with its entry
+    assert len([p for p in (cache / "demux").rglob("*") if p.is_file()]) == 2
+    damage()
+    checked = cpwx("cache", "validate", cwd=tmp_path, env={"CACHE_DIR": str(cache)})
+    assert checked.returncode == 0 and "demux: 0 valid, 1 corrupt" in checked.stdout, checked.stdout
+    assert not [p for p in (cache / "demux").rglob("*") if p.is_file()]

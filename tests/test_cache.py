@@ -327,7 +327,38 @@ def test_a_successful_run_cleans_the_cache(sample_film: Path, tmp_path: Path) ->
     assert entry_path(root, "translations", old[2]) in kept
     assert not {entry_path(root, "translations", key) for key in old[:2]} & kept
     # what the run itself cached (speech regions, transcript, the model's digest) stays
-    assert {p.relative_to(root).parts[0] for p in kept} == {"translations", "vad", "asr", "models"}
+    assert {p.relative_to(root).parts[0] for p in kept} == {"translations", "demux", "vad", "asr", "models"}
     assert "removed 2 entries" in result.stderr
     logs = list(tmp_path.glob("out/*/*/*/*/job-*/logs/99_pipeline_*.log"))
     assert any("removed 2 entries" in log.read_text(encoding="utf-8") for log in logs)
+
+
+def test_a_file_kept_beside_an_entry_is_counted_checked_and_removed_with_it(tmp_path: Path) -> None:
+    from cpwhisperx.files import sha256_file
+
+    cache = ResultCache(tmp_path, "demux")
+    blobs = {}
+    for number in range(2):
+        key = cache_key("blob", number)
+        blob = cache.blob_path(key, ".wav")
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(bytes([number]) * 400_000)
+        cache.put(key, {"blob_sha256": sha256_file(blob)})
+        blobs[key] = blob
+        os.utime(cache.blob_path(key, ".json"), (time.time() - 100 + number, time.time() - 100 + number))
+    assert stats(tmp_path)["demux"].bytes > 800_000
+    # the size limit counts the files beside the entries: the older entry goes, with its file
+    removed = cleanup(tmp_path, ttl_days=0, max_size_gb=0.0005)
+    older, newer = blobs
+    assert removed.entries == 1 and removed.bytes > 400_000
+    assert not blobs[older].exists() and not cache.blob_path(older, ".json").exists() and blobs[newer].exists()
+    # a changed file makes its entry corrupt
+    blobs[newer].write_bytes(b"other samples")
+    checked = validate(tmp_path)
+    assert checked.corrupt == {"demux": 1} and not blobs[newer].exists()
+    # a file left without its entry by an interrupted run goes once it is old
+    orphan = cache.blob_path(cache_key("blob", 9), ".wav")
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"x")
+    os.utime(orphan, (time.time() - TEMP_MAX_AGE_S - 10,) * 2)
+    assert cleanup(tmp_path, ttl_days=0, max_size_gb=0).temp_files == 1 and not orphan.exists()

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from cpwhisperx.cache.store import STATS_FILE, is_entry_name, read_entry
+from cpwhisperx.files import sha256_file
 
 log = logging.getLogger("cpwhisperx.cache")
 
-KINDS = ("asr", "vad", "translations", "memory")
+KINDS = ("demux", "asr", "vad", "translations", "memory")
 # A write in progress is a dot-file beside its entry; one this old belongs to a process that died.
 TEMP_MAX_AGE_S = 3600.0
 _DAY_S = 86400.0
@@ -32,8 +33,9 @@ _GB = 1e9
 class Entry:
     path: Path
     kind: str
-    size: int
+    size: int  # with its blobs
     used: float  # the modification time: written or last hit
+    blobs: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -104,13 +106,21 @@ def _is_temp(name: str) -> bool:
 
 def _scan(kind_dirs: Iterable[Path], now: float) -> tuple[list[Entry], list[Path]]:
     """The entries, and the temporary files left behind by writes that never finished."""
-    entries: list[Entry] = []
+    found: dict[Path, tuple[str, os.stat_result]] = {}
+    blobs: dict[Path, list[tuple[Path, os.stat_result]]] = {}
     stale: list[Path] = []
     for kind, path, info in _walk(kind_dirs):
         if is_entry_name(path.name):
-            entries.append(Entry(path, kind, info.st_size, info.st_mtime))
-        elif _is_temp(path.name) and now - info.st_mtime > TEMP_MAX_AGE_S:
-            stale.append(path)
+            found[path] = (kind, info)
+        elif _is_temp(path.name):
+            if now - info.st_mtime > TEMP_MAX_AGE_S:
+                stale.append(path)
+        elif path.suffix != ".lock":
+            blobs.setdefault(path.with_suffix(".json"), []).append((path, info))
+    entries = [Entry(path, kind, info.st_size + sum(b.st_size for _, b in blobs.get(path, [])), info.st_mtime,
+                     tuple(b for b, _ in blobs.get(path, []))) for path, (kind, info) in found.items()]
+    # a blob whose entry is gone (or was never written) is left from an interrupted run
+    stale += [blob for entry, files in blobs.items() if entry not in found for blob, info in files if now - info.st_mtime > TEMP_MAX_AGE_S]
     return entries, stale
 
 
@@ -120,6 +130,14 @@ def _unlink(path: Path) -> bool:
     except FileNotFoundError:  # another process got there first
         return False
     return True
+
+
+def _remove(entry: Entry) -> bool:
+    """The entry and its blobs; False when another process removed the entry first."""
+    gone = _unlink(entry.path)
+    for blob in entry.blobs:
+        _unlink(blob)
+    return gone
 
 
 def _remove_stale(stale: Iterable[Path]) -> int:
@@ -182,7 +200,7 @@ def clear(root: Path, kinds: Iterable[str]) -> dict[str, Removed]:
         entries, stale = _scan([kind_dir], now)
         gone = removed.setdefault(kind_dir.name, Removed())
         for entry in entries:
-            if _unlink(entry.path):
+            if _remove(entry):
                 gone.add(entry)
         gone.temp_files = _remove_stale(stale)
         _prune_empty_dirs(kind_dir)
@@ -198,7 +216,7 @@ def cleanup(root: Path, ttl_days: float, max_size_gb: float, now: float | None =
     kept: list[Entry] = []
     for entry in entries:
         if ttl_days > 0 and now - entry.used > ttl_days * _DAY_S:
-            if _unlink(entry.path):
+            if _remove(entry):
                 removed.add(entry)
         else:
             kept.append(entry)
@@ -208,7 +226,7 @@ def cleanup(root: Path, ttl_days: float, max_size_gb: float, now: float | None =
             if size <= max_size_gb * _GB:
                 break
             size -= entry.size
-            if _unlink(entry.path):
+            if _remove(entry):
                 removed.add(entry)
     return removed
 
@@ -219,14 +237,23 @@ def validate(root: Path) -> Validation:
     result = Validation(temp_files=_remove_stale(stale))
     for entry in entries:
         try:
-            read_entry(entry.path)
+            payload = read_entry(entry.path)
+            _check_blobs(entry, payload)
         except FileNotFoundError:
             continue
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             log.debug("cache entry %s is corrupt (%s): removed", entry.path, exc)
-            if _unlink(entry.path):
+            if _remove(entry):
                 result.removed.append(entry.path)
             result.corrupt[entry.kind] = result.corrupt.get(entry.kind, 0) + 1
             continue
         result.valid[entry.kind] = result.valid.get(entry.kind, 0) + 1
     return result
+
+
+def _check_blobs(entry: Entry, payload: Any) -> None:
+    expected = payload.get("blob_sha256") if isinstance(payload, dict) else None
+    if expected is None:
+        return
+    if len(entry.blobs) != 1 or sha256_file(entry.blobs[0]) != expected:
+        raise ValueError("the file kept beside the entry is missing or changed")

@@ -78,6 +78,11 @@ class ResultCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
+    def blob_path(self, key: str, suffix: str) -> Path:
+        """Where a file too large for the entry's JSON (extracted audio) lies beside it. Its entry
+        records the file's sha256 as `blob_sha256`; cleanup and clear remove the two together."""
+        return self._path(key).with_suffix(suffix)
+
     def keys(self) -> list[str]:
         """The keys of the entries in this namespace (not those of namespaces nested in it)."""
         if not self.enabled:

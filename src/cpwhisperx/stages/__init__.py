@@ -48,7 +48,7 @@ class StageSpec:
 
 STAGES: tuple[StageSpec, ...] = (
     # The source language picks the audio stream of a file with several (DEMUX_AUDIO_STREAM=auto).
-    StageSpec("demux", ("DEMUX_", "SOURCE_LANGUAGE")),
+    StageSpec("demux", ("DEMUX_", "SOURCE_LANGUAGE", "CACHE_ENABLED")),
     StageSpec("tmdb", ("TMDB_",), skip_rule=lambda job, s: None if s.TMDB_ENABLED else "off: TMDB_ENABLED=false"),
     # With the cache on, the names earlier jobs of the film confirmed may fill a glossary of their own.
     StageSpec("glossary_load", ("GLOSSARY_PATHS", "CACHE_ENABLED"),

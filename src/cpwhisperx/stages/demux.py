@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
 from typing import Any
 
+from cpwhisperx.cache import ResultCache, cache_dir, cache_key
 from cpwhisperx.errors import InvalidInput
+from cpwhisperx.files import sha256_file
 from cpwhisperx.fingerprint import pcm_digest
-from cpwhisperx.media import WavReader, extract_audio, probe, wav_duration
+from cpwhisperx.media import WavReader, extract_audio, probe, tool_path, wav_duration
 from cpwhisperx.stageio import StageIO
+
+log = logging.getLogger("cpwhisperx.stages.demux")
 
 
 def run(io: StageIO) -> None:
@@ -38,17 +47,82 @@ def run(io: StageIO) -> None:
         ],
     }
     io.write_json("media.json", summary, "media_info")
+    cache = ResultCache(cache_dir(io.settings.CACHE_DIR), "demux", io.settings.CACHE_ENABLED)
+    # the media by its content (io.media() hashed it), the stream, and the FFmpeg that decodes it
+    key = cache_key("demux", 1, io.inputs[-1]["sha256"], index, _tool_identity("ffmpeg")) if cache.enabled else None
+    clock = time.perf_counter()
     with io.output("audio.wav", "audio", sample_rate=16000, channels=1) as tmp:
-        extract_audio(media, index, tmp)
+        reused = _cached_audio(cache, key, tmp) if key else None
+        if reused is None:
+            extract_audio(media, index, tmp)
     duration = wav_duration(io.dir / "audio.wav")
     if duration <= 0:
         raise InvalidInput(f"the audio stream of '{media.name}' holds no samples", hint="give a file whose audio track is not empty")
-    io.outputs[-1]["duration_seconds"] = round(duration, 3)
-    with WavReader(io.dir / "audio.wav") as reader:
-        # the key of every cached result of this audio, taken once here rather than by each stage
-        io.outputs[-1]["pcm_sha256"] = pcm_digest(reader)
+    record = io.outputs[-1]
+    record["duration_seconds"] = round(duration, 3)
+    if reused is None:
+        with WavReader(io.dir / "audio.wav") as reader:
+            # the key of every cached result of this audio, taken once here rather than by each stage
+            record["pcm_sha256"] = pcm_digest(reader)
+        if key:
+            _keep_audio(cache, key, io.dir / "audio.wav", record, time.perf_counter() - clock)
+    else:
+        record["pcm_sha256"] = reused["pcm_sha256"]
+        io.log.info("the audio of the same media was extracted before: it is reused, not decoded again")
+    io.cache = {"used": cache.enabled, "hit": reused is not None, "key": key,
+                "seconds_saved": float(reused["seconds"]) if reused else 0.0, "writable": cache.writable}
+    for problem in cache.problems:
+        io.warn(problem)
+    cache.record_stats()
     io.metrics.update({"media_duration_seconds": info.duration, "audio_duration_seconds": round(duration, 3), "audio_stream": index,
                        "audio_codec": chosen.get("codec_name"), "video_streams": len(info.video_streams), "audio_streams": len(audio)})
+
+
+def _tool_identity(name: str) -> list[object]:
+    path = Path(tool_path(name)).resolve()
+    stat = path.stat()
+    return [str(path), stat.st_size, stat.st_mtime_ns]
+
+
+def _cached_audio(cache: ResultCache, key: str, target: Path) -> dict[str, Any] | None:
+    """The cached entry of this media's audio, its WAV put at `target` (linked where the file
+    system allows, else copied) and checked against the digest recorded with it; None: a miss."""
+    entry = cache.get(key)
+    stored = cache.blob_path(key, ".wav")
+    if not isinstance(entry, dict) or not {"blob_sha256", "pcm_sha256", "seconds"} <= entry.keys() or not stored.is_file():
+        return None
+    try:
+        target.unlink(missing_ok=True)
+        try:
+            os.link(stored, target)
+        except OSError:
+            shutil.copyfile(stored, target)
+    except OSError as exc:
+        log.warning("the cached audio %s cannot be used (%s); extracting it again", stored, exc)
+        return None
+    if sha256_file(target) != entry["blob_sha256"]:
+        log.warning("the cached audio %s is corrupt (its digest changed); extracting it again", stored)
+        target.unlink(missing_ok=True)
+        stored.unlink(missing_ok=True)
+        return None
+    return entry
+
+
+def _keep_audio(cache: ResultCache, key: str, wav: Path, record: dict[str, Any], seconds: float) -> None:
+    stored = cache.blob_path(key, ".wav")
+    try:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_name(f".{stored.name}.part")
+        partial.unlink(missing_ok=True)
+        try:
+            os.link(wav, partial)
+        except OSError:
+            shutil.copyfile(wav, partial)
+        os.replace(partial, stored)
+    except OSError as exc:
+        log.debug("audio not kept in the cache: %s", exc)
+        return
+    cache.put(key, {"blob_sha256": record["sha256"], "pcm_sha256": record["pcm_sha256"], "seconds": round(seconds, 3)})
 
 
 def _language_tag(stream: dict[str, Any]) -> str | None:
