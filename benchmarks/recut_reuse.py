@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/recut_reuse.py [--minutes 20]
 
 The film: scenes of real speech (the LibriVox and cards recordings, each at several speeds and
-pitches, so that no two scenes sound alike) between pauses of random length, over a quiet noise
-floor, as AAC at 96 kbit/s. The re-cut: the same scenes re-encoded at 160 kbit/s, one minute of
+pitches, so that no two scenes sound alike), each followed by a pause of random length and over a
+quiet noise floor of its own (its room tone, which moves with it in a re-cut), as AAC at 96 kbit/s. The re-cut: the same scenes re-encoded at 160 kbit/s, one minute of
 scenes cut out of the middle and 30 s of new speech (espeak-ng) inserted at a quarter.
 
 Three runs of `cpwx transcribe`: the film on an empty cache, the re-cut on that cache, and the
@@ -77,14 +77,20 @@ def _new_speech(work: Path) -> list[np.ndarray]:
     return [speech[i:i + 10 * SAMPLE_RATE] for i in range(0, min(len(speech), 30 * SAMPLE_RATE), 10 * SAMPLE_RATE)]
 
 
-def _film(scenes: list[np.ndarray], gaps: list[float], out: Path, bitrate: str) -> float:
-    """The scenes with their pauses over a noise floor, as AAC; returns the seconds of speech."""
-    noise = np.random.default_rng(7)
-    pieces = [np.zeros(SAMPLE_RATE, np.float32)]
-    for scene, gap in zip(scenes, gaps, strict=True):
-        pieces += [scene, np.zeros(int(gap * SAMPLE_RATE), np.float32)]
-    audio = np.concatenate(pieces)
-    audio = audio + noise.normal(0, 0.002, len(audio)).astype(np.float32)
+def _shots(scenes: list[np.ndarray], gaps: list[float], seed: int) -> list[np.ndarray]:
+    """Each scene with the pause after it, over a noise floor of its own: a shot keeps its room
+    tone wherever a cut puts it."""
+    shots = []
+    for number, (scene, gap) in enumerate(zip(scenes, gaps, strict=True)):
+        shot = np.concatenate([scene, np.zeros(int(gap * SAMPLE_RATE), np.float32)])
+        shots.append(shot + np.random.default_rng(seed + number).normal(0, 0.002, len(shot)).astype(np.float32))
+    return shots
+
+
+def _film(shots: list[np.ndarray], out: Path, bitrate: str) -> None:
+    """The shots after a second of room tone, as AAC."""
+    lead = np.random.default_rng(7).normal(0, 0.002, SAMPLE_RATE).astype(np.float32)
+    audio = np.concatenate([lead, *shots])
     wav = out.with_suffix(".wav")
     with wave.open(str(wav), "wb") as handle:
         handle.setnchannels(1)
@@ -92,7 +98,6 @@ def _film(scenes: list[np.ndarray], gaps: list[float], out: Path, bitrate: str) 
         handle.setframerate(SAMPLE_RATE)
         handle.writeframes(np.clip(np.round(audio * 32768), -32768, 32767).astype("<i2").tobytes())
     _ffmpeg("-i", str(wav), "-c:a", "aac", "-b:a", bitrate, str(out))
-    return sum(len(scene) for scene in scenes) / SAMPLE_RATE
 
 
 def _asr(job: Path) -> tuple[dict[str, object], str]:
@@ -143,18 +148,20 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         scenes, references = _scenes(work, args.minutes)
         gaps = [random.Random(number).uniform(2.2, 5.0) for number in range(len(scenes))]
-        film_speech = _film(scenes, gaps, work / "film.m4a", "96k")
+        shots = _shots(scenes, gaps, 0)
+        _film(shots, work / "film.m4a", "96k")
+        film_speech = sum(len(scene) for scene in scenes) / SAMPLE_RATE
         # one minute of scenes (with their pauses) out of the middle, 30 s of new speech at a quarter
         middle, cut, length = len(scenes) // 2, 0, 0.0
         while length < 60.0:
-            length += len(scenes[middle + cut]) / SAMPLE_RATE + gaps[middle + cut]
+            length += len(shots[middle + cut]) / SAMPLE_RATE
             cut += 1
         new = _new_speech(work)
         quarter = len(scenes) // 4
-        recut = scenes[:quarter] + new + scenes[quarter:middle] + scenes[middle + cut:]
+        new_shots = _shots(new, [3.1, 2.6, 4.2][:len(new)], 1000)
+        _film(shots[:quarter] + new_shots + shots[quarter:middle] + shots[middle + cut:], work / "recut.m4a", "160k")
+        recut_speech = sum(len(scene) for scene in scenes[:quarter] + new + scenes[quarter:middle] + scenes[middle + cut:]) / SAMPLE_RATE
         recut_reference = " ".join(references[:quarter] + [NEW_SPEECH] + references[quarter:middle] + references[middle + cut:])
-        recut_gaps = gaps[:quarter] + [3.1, 2.6, 4.2][:len(new)] + gaps[quarter:middle] + gaps[middle + cut:]
-        recut_speech = _film(recut, recut_gaps, work / "recut.m4a", "160k")
         print(f"film: {len(scenes)} scenes, {film_speech:.0f} s of speech, AAC 96k; re-cut: {cut} scenes ({length:.0f} s) cut out, "
               f"{sum(len(n) for n in new) / SAMPLE_RATE:.0f} s of new speech in, {recut_speech:.0f} s of speech, AAC 160k")
         os.environ["CACHE_DIR"] = str(work / "cache")

@@ -71,6 +71,11 @@ def test_fingerprints_survive_reencoding_and_tell_speech_apart(tmp_path: Path) -
     assert len(prints["96k"]) > 20
     assert bit_error_rate(prints["96k"], prints["160k"]) <= SAME_AUDIO_MAX_BIT_ERROR_RATE / 3
     assert bit_error_rate(prints["96k"], unrelated[: len(prints["96k"])]) > 2 * SAME_AUDIO_MAX_BIT_ERROR_RATE
+    # one second bleeped in the middle: not the same audio, though the rest is
+    samples = read_wav(tmp_path / "160k.wav")
+    middle = len(samples) // 2
+    samples[middle:middle + 16000] = 0.3 * np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000)
+    assert bit_error_rate(prints["96k"], acoustic_fingerprint(samples)) > SAME_AUDIO_MAX_BIT_ERROR_RATE
 
 
 def test_a_block_key_holds_the_language_decoded_not_how_it_was_chosen() -> None:
@@ -78,12 +83,17 @@ def test_a_block_key_holds_the_language_decoded_not_how_it_was_chosen() -> None:
         options = DecodeOptions.from_settings(settings)
         options = DecodeOptions(**{**options.__dict__, "language": language})
         return block_settings_key(settings, model_digest="m" * 64, backend="faster-whisper", device="cpu", compute_type="int8",
-                                  options=options)
+                                  options=options, language=transcript_language or language)
 
+    transcript_language: str | None = None
     auto, english = Settings(), Settings(SOURCE_LANGUAGE="en")
     assert key(auto, "en") == key(english, "en")
     assert key(auto, "en") != key(auto, "fr")
     assert key(auto, "en") != key(Settings(WHISPER_BEAM_SIZE=2), "en")
+    # Hindi decoded through Whisper's Urdu token is not Urdu
+    urdu = key(auto, "ur")
+    transcript_language = "hi"
+    assert key(auto, "ur") != urdu
 
 
 def _cache_of_the_finished_job(tmp_path: Path) -> Path:

@@ -9,6 +9,7 @@ block's do.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +31,14 @@ SPAN_TOLERANCE_SECONDS = 0.3
 REGION_TOLERANCE_SECONDS = 0.25
 
 
-@dataclass(frozen=True)
+@dataclass
 class Probe:
-    """What identifies one block of the media being transcribed."""
+    """What identifies one block of the media being transcribed; its fingerprint is taken only
+    when the digest finds nothing."""
     block: Block
+    audio: np.ndarray
     digest: str
-    fingerprint: list[int] | None
+    fingerprint: list[int] | None = None
 
     @property
     def span(self) -> float:
@@ -43,7 +46,7 @@ class Probe:
 
     @property
     def key(self) -> str:
-        return f"{_bucket(self.span):05d}-{cache_key(self.digest, self.block.relative_regions())}"
+        return f"{cache_key(self.digest, self.block.relative_regions())}{_span_tag(self.span)}"
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,10 @@ class CachedBlock:
     match: str  # "digest" or "fingerprint"
 
 
-def _bucket(span: float) -> int:
-    return int(span)
+def _span_tag(span: float) -> str:
+    """The end of a block's key: its span in whole seconds, so that a fingerprint lookup reads
+    only the entries of about its length."""
+    return f"-s{int(span):05d}"
 
 
 class BlockCache:
@@ -63,18 +68,29 @@ class BlockCache:
         self.cache = ResultCache(root, f"{BLOCKS_NAMESPACE}/{settings_key}", enabled)
         self.fingerprints = fingerprints
         self._keys: list[str] | None = None
+        self._read: dict[str, dict[str, Any] | None] = {}
 
     def probe(self, block: Block, audio: np.ndarray) -> Probe:
-        return Probe(block, samples_digest(audio), acoustic_fingerprint(audio) if self.fingerprints else None)
+        return Probe(block, audio, samples_digest(audio))
 
     def find(self, probe: Probe) -> CachedBlock | None:
-        found = self._entry(probe.key)
-        if found is not None:
-            self.cache.use(probe.key)
-            return _placed(found, probe, "digest")
-        if probe.fingerprint is None:
+        try:
+            return self._find(probe)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:  # an entry of another shape than it should have
+            log.warning("a cached block result cannot be read (%s); the block at %.2f s is decoded again", exc, probe.block.start)
             self.cache.use(None)
             return None
+
+    def _find(self, probe: Probe) -> CachedBlock | None:
+        found = self._entry(probe.key)
+        if found is not None:
+            placed = _placed(found, probe, "digest")
+            self.cache.use(probe.key)
+            return placed
+        if not self.fingerprints:
+            self.cache.use(None)
+            return None
+        probe.fingerprint = acoustic_fingerprint(probe.audio)
         matches = []
         for key in self._candidates(probe.span):
             entry = self._entry(key)
@@ -90,26 +106,40 @@ class BlockCache:
             self.cache.use(None)
             return None
         error, key, entry = min(matches, key=lambda match: match[0])
+        placed = _placed(entry, probe, "fingerprint")
         log.debug("block at %.2f s found by its fingerprint (bit error rate %.3f)", probe.block.start, error)
         self.cache.use(key)
-        return _placed(entry, probe, "fingerprint")
+        return placed
 
     def put(self, probe: Probe, segments: list[Segment], repairs: list[dict[str, Any]] | None, seconds: float) -> None:
+        if self.fingerprints and probe.fingerprint is None:
+            probe.fingerprint = acoustic_fingerprint(probe.audio)
         start = probe.block.start
-        self.cache.put(probe.key, {
+        payload = {
             "fingerprint": probe.fingerprint, "span": round(probe.span, 3), "regions": probe.block.relative_regions(),
             "segments": [_shifted(seg, -start).model_dump(mode="json") for seg in segments],
             "repairs": [_shifted_repair(repair, -start) for repair in repairs] if repairs is not None else None,
-            "seconds": round(seconds, 3)})
+            "seconds": round(seconds, 3)}
+        self.cache.put(probe.key, payload)
+        # the same audio later in this very film is found too
+        self._read[probe.key] = json.loads(json.dumps(payload))
+        if self._keys is not None and probe.key not in self._keys:
+            self._keys.append(probe.key)
 
     def _candidates(self, span: float) -> list[str]:
         if self._keys is None:
             self._keys = self.cache.keys()
-        buckets = {f"{_bucket(span - SPAN_TOLERANCE_SECONDS):05d}-", f"{_bucket(span + SPAN_TOLERANCE_SECONDS):05d}-"}
-        return [key for key in self._keys if key[:6] in buckets]
+        tags = (_span_tag(span - SPAN_TOLERANCE_SECONDS), _span_tag(span + SPAN_TOLERANCE_SECONDS))
+        return [key for key in self._keys if key.endswith(tags)]
 
     def _entry(self, key: str) -> dict[str, Any] | None:
-        """The entry's payload when it is one this version can read (else none, with a warning)."""
+        """The entry's payload when it is one this version can read (else none, with a warning
+        once); each entry is read once per run."""
+        if key not in self._read:
+            self._read[key] = self._load(key)
+        return self._read[key]
+
+    def _load(self, key: str) -> dict[str, Any] | None:
         found = self.cache.get(key, count=False)
         if found is None:
             return None

@@ -56,7 +56,8 @@ def model_digest(model_dir: Path, cache_root: Path, enabled: bool) -> str:
 def asr_result_key(settings: Settings, *, audio_digest: str, regions: list[tuple[float, float]] | None, model_digest: str,
                    backend: str, device: str, compute_type: str, hotwords: str | None) -> str:
     chosen: dict[str, Any] = {name: getattr(settings, name) for name in RESULT_SETTINGS}
-    return cache_key("asr", 1, audio_digest, regions, model_digest, backend, device, compute_type, hotwords, chosen)
+    # 2: speech decoded block by block (asr.blocks), not in chunks carrying context across them
+    return cache_key("asr", 2, audio_digest, regions, model_digest, backend, device, compute_type, hotwords, chosen)
 
 
 # Settings that decide which language is decoded: a block's key holds the language decoded instead.
@@ -64,8 +65,10 @@ LANGUAGE_CHOICE_SETTINGS = frozenset({"SOURCE_LANGUAGE", "LANGUAGE_CANDIDATES", 
 
 
 def block_settings_key(settings: Settings, *, model_digest: str, backend: str, device: str, compute_type: str,
-                       options: DecodeOptions) -> str:
-    """What a block's result depends on besides its audio: the key of its namespace."""
+                       options: DecodeOptions, language: str | None) -> str:
+    """What a block's result depends on besides its audio: the key of its namespace. `language`
+    is the transcript's, `options.language` the one decoded (Hindi may be decoded as Urdu and
+    read into Devanagari: the two must not share results with Urdu decoded as Urdu)."""
     chosen: dict[str, Any] = {name: getattr(settings, name) for name in RESULT_SETTINGS if name not in LANGUAGE_CHOICE_SETTINGS}
-    return cache_key("asr-block", 1, model_digest, backend, device, compute_type, options.language, options.initial_prompt,
+    return cache_key("asr-block", 1, model_digest, backend, device, compute_type, language, options.language, options.initial_prompt,
                      options.hotwords, chosen)

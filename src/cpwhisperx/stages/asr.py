@@ -210,7 +210,7 @@ def _decode(io: StageIO, reader: WavReader, regions: list[tuple[float, float]] |
                                   unit="segments") as bar:
                 transcript, repairs = repair(transcript, bar.update)
     else:
-        store = _block_cache(io, blocks_root, load, options) if blocks_root else None
+        store = _block_cache(io, blocks_root, load, options, main_language) if blocks_root else None
         with ProgressReporter("transcribing", duration, io.log) as bar:
             segments, repairs, reuse = _transcribe_blocks(io, load, reader, regions, options, main_language, repair, store, bar.update)
         transcript = Transcript(language=main_language or "und", duration=round(duration, 3),
@@ -224,13 +224,14 @@ def _decode(io: StageIO, reader: WavReader, regions: list[tuple[float, float]] |
     return transcript, repairs, reuse
 
 
-def _block_cache(io: StageIO, root: Path, load: _ModelLoader, options: DecodeOptions) -> BlockCache:
+def _block_cache(io: StageIO, root: Path, load: _ModelLoader, options: DecodeOptions, language: str | None) -> BlockCache:
     s = io.settings
     problem = chromaprint_problem()
     if problem:
         io.warn(f"other cuts of this film are found again only where their audio is sample for sample the same: {problem}")
     key = block_settings_key(s, model_digest=model_digest(load.model.path, root, True), backend=load.selection.backend,
-                             device=load.selection.device, compute_type=load.selection.compute_type, options=options)
+                             device=load.selection.device, compute_type=load.selection.compute_type, options=options,
+                             language=language)
     return BlockCache(root, key, enabled=True, fingerprints=problem is None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ log = logging.getLogger("cpwhisperx.stages.demux")
 
 def run(io: StageIO) -> None:
     media = io.media()
+    media_sha256 = io.inputs[-1]["sha256"]  # io.media() has just hashed it
     info = probe(media)
     audio = info.audio_streams
     if not audio:
@@ -49,7 +51,7 @@ def run(io: StageIO) -> None:
     io.write_json("media.json", summary, "media_info")
     cache = ResultCache(cache_dir(io.settings.CACHE_DIR), "demux", io.settings.CACHE_ENABLED)
     # the media by its content (io.media() hashed it), the stream, and the FFmpeg that decodes it
-    key = cache_key("demux", 1, io.inputs[-1]["sha256"], index, _tool_identity("ffmpeg")) if cache.enabled else None
+    key = cache_key("demux", 1, media_sha256, index, _tool_identity("ffmpeg")) if cache.enabled else None
     clock = time.perf_counter()
     with io.output("audio.wav", "audio", sample_rate=16000, channels=1) as tmp:
         reused = _cached_audio(cache, key, tmp) if key else None
@@ -112,13 +114,21 @@ def _keep_audio(cache: ResultCache, key: str, wav: Path, record: dict[str, Any],
     stored = cache.blob_path(key, ".wav")
     try:
         stored.parent.mkdir(parents=True, exist_ok=True)
-        partial = stored.with_name(f".{stored.name}.part")
-        partial.unlink(missing_ok=True)
+        # a name of its own: two jobs of the same media may keep its audio at once
+        fd, name = tempfile.mkstemp(prefix=f".{stored.name}.", suffix=".part", dir=stored.parent)
+        os.close(fd)
+        partial = Path(name)
         try:
-            os.link(wav, partial)
-        except OSError:
-            shutil.copyfile(wav, partial)
-        os.replace(partial, stored)
+            partial.unlink()
+            try:
+                os.link(wav, partial)
+            except OSError:
+                shutil.copyfile(wav, partial)
+            # read-only: the job's audio.wav may be this very file (a hard link), and nothing may write through it
+            os.chmod(partial, 0o444)
+            os.replace(partial, stored)
+        finally:
+            partial.unlink(missing_ok=True)
     except OSError as exc:
         log.debug("audio not kept in the cache: %s", exc)
         return
