@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from cpwhisperx.asr.blocks import Block
+from cpwhisperx.asr.script_check import shift_words
 from cpwhisperx.cache import ResultCache, cache_key
 from cpwhisperx.fingerprint import SAME_AUDIO_MAX_BIT_ERROR_RATE, acoustic_fingerprint, bit_error_rate, samples_digest
 from cpwhisperx.transcript import Segment
@@ -179,7 +180,7 @@ def _placed(entry: dict[str, Any], probe: Probe, match: str) -> CachedBlock:
 def _shifted(segment: Segment, offset: float) -> Segment:
     return segment.model_copy(update={
         "start": round(segment.start + offset, 3), "end": round(segment.end + offset, 3),
-        "words": [w.model_copy(update={"start": round(w.start + offset, 3), "end": round(w.end + offset, 3)}) for w in segment.words]})
+        "words": shift_words(segment.words, offset)})
 
 
 def _shifted_repair(repair: dict[str, Any], offset: float) -> dict[str, Any]:

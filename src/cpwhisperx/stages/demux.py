@@ -86,6 +86,14 @@ def _tool_identity(name: str) -> list[object]:
     return [str(path), stat.st_size, stat.st_mtime_ns]
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """`target` made the same file as `source`: a hard link where the file system allows one."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def _cached_audio(cache: ResultCache, key: str, target: Path) -> dict[str, Any] | None:
     """The cached entry of this media's audio, its WAV put at `target` (linked where the file
     system allows, else copied) and checked against the digest recorded with it; None: a miss."""
@@ -95,10 +103,7 @@ def _cached_audio(cache: ResultCache, key: str, target: Path) -> dict[str, Any] 
         return None
     try:
         target.unlink(missing_ok=True)
-        try:
-            os.link(stored, target)
-        except OSError:
-            shutil.copyfile(stored, target)
+        _link_or_copy(stored, target)
     except OSError as exc:
         log.warning("the cached audio %s cannot be used (%s); extracting it again", stored, exc)
         return None
@@ -120,10 +125,7 @@ def _keep_audio(cache: ResultCache, key: str, wav: Path, record: dict[str, Any],
         partial = Path(name)
         try:
             partial.unlink()
-            try:
-                os.link(wav, partial)
-            except OSError:
-                shutil.copyfile(wav, partial)
+            _link_or_copy(wav, partial)
             # read-only: the job's audio.wav may be this very file (a hard link), and nothing may write through it
             os.chmod(partial, 0o444)
             os.replace(partial, stored)
