@@ -34,6 +34,9 @@ DEBIAN_PACKAGES = {
     "apertium-eng-spa": lambda: Path("/usr/share/apertium/modes/eng-spa.mode").exists(),
     # Chromaprint (libchromaprint1 and fpcalc): acoustic fingerprints that find a film's speech again in a re-cut.
     "libchromaprint-tools": lambda: shutil.which("fpcalc") is not None,
+    # The review page's browser tests: headless Chromium and its WebDriver.
+    "chromium": lambda: shutil.which("chromium") is not None,
+    "chromium-driver": lambda: shutil.which("chromedriver") is not None,
 }
 
 
@@ -70,7 +73,7 @@ def install_python_environment() -> None:
     if stamp.exists() and stamp.read_text() == wanted:
         return
     run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[models,bergamot,nllb,testmodels,dev,bench]"])
+    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[models,bergamot,nllb,testmodels,serve,browser,dev,bench]"])
     stamp.write_text(wanted)
 
 

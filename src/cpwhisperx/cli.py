@@ -74,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", required=True, help="the language of the file's subtitles, as the job names them (e.g. en, es)")
     p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
+    p = sub.add_parser("serve", help="the job API and the review page in the browser (extra [serve])")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other needs --token)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--jobs-root", type=Path, help="where jobs are made and read (default: OUTPUT_DIR)")
+    p.add_argument("--media-root", dest="media_roots", type=Path, action="append", default=[], metavar="FOLDER",
+                   help="a folder whose media jobs may be made of (repeatable); uploads need none")
+    p.add_argument("--token", help="the token every request must carry (default: CPWX_SERVE_TOKEN)")
+    p.add_argument("--workers", type=int, default=1, help="jobs run at once (default 1)")
+    p.add_argument("--low-confidence", type=float, default=0.5, metavar="P",
+                   help="flag cues holding a word Whisper gave a probability below P (default 0.5)")
+    p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
     p = sub.add_parser("status", help="jobs, stage states, durations and outputs")
     p.add_argument("job_id", nargs="?", help="one job (default: list all)")
     p.add_argument("--job-dir", type=Path)
@@ -141,6 +153,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.import_subtitles(args.job_dir or commands.job_dir_for(args.job_id, settings), args.file, args.language)
     if args.command == "status":
         return commands.status(args, settings)
+    if args.command == "serve":
+        return commands.serve(args, settings)
     if args.command == "models":
         return commands.models(args, settings)
     if args.command == "doctor":

@@ -78,6 +78,40 @@ def import_subtitles(job_dir: Path, file: Path, language: str) -> int:
     return ExitCode.OK
 
 
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """`cpwx serve`: uvicorn in this process until interrupted."""
+    import ipaddress
+    import os
+
+    from cpwhisperx.errors import InvalidInput, ResourceMissing
+
+    token = args.token or os.environ.get("CPWX_SERVE_TOKEN") or None
+    try:
+        local = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        local = False
+    if not local and token is None:
+        raise InvalidInput(f"listening on {args.host} lets other machines in, and no token was given",
+                           hint="give --token (or set CPWX_SERVE_TOKEN), or keep the default --host 127.0.0.1")
+    if args.workers < 1 or not 0 <= args.low_confidence <= 1:
+        raise InvalidInput("--workers must be at least 1 and --low-confidence between 0 and 1")
+    for folder in args.media_roots:
+        if not folder.is_dir():
+            raise InvalidInput(f"the media root '{folder}' is not a folder", hint="give --media-root an existing folder")
+    try:
+        import uvicorn
+
+        from cpwhisperx.serve.app import ServeOptions, create_app
+    except ImportError as exc:
+        raise ResourceMissing(f"the service needs {exc.name}, which is not installed", hint="pip install 'cp-whisperx[serve]'") from None
+    options = ServeOptions(jobs_root=args.jobs_root or output_root(settings), media_roots=tuple(args.media_roots), token=token,
+                           workers=args.workers, low_confidence=args.low_confidence)
+    out.print(f"cp-whisperx serving {options.jobs_root} on http://{args.host}:{args.port}/ (API docs at /docs)"
+              + ("; requests need the token" if token else ""))
+    uvicorn.run(create_app(options), host=args.host, port=args.port, log_level=(args.log_level or "warning").lower())
+    return ExitCode.OK
+
+
 def status(args: argparse.Namespace, settings: Settings) -> int:
     if args.job_dir or args.job_id:
         job_dir = args.job_dir or job_dir_for(args.job_id, settings)

@@ -28,28 +28,12 @@ def measure(cues: list[CueFacts], rules: LayoutRules, language: str | None = Non
     A line of one word longer than the limit is excused in languages written with spaces (it cannot
     break); in those written without, a line may break between characters, so no line is excused,
     and the lines of a cue are read without a space between them."""
-    unspaced = written_without_spaces(language)
-    separator = "" if unspaced else " "
     offenders: dict[str, list[tuple[float, int, str]]] = {limit: [] for limit in LIMITS}
-    gap_ms, min_ms, max_ms = round(rules.min_gap * 1000), rules.min_duration * 1000 - 0.5, rules.max_duration * 1000
     previous_end: int | None = None
     for cue in cues:
-        duration = cue.end_ms - cue.start_ms
-        text = separator.join(cue.lines)
-        long_lines = [line for line in cue.lines if graphemes(line) > rules.max_line_length and (unspaced or len(line.split()) > 1)]
-        if long_lines:
-            offenders["line_length"].append((max(graphemes(x) for x in long_lines), cue.number, text))
-        if len(cue.lines) > rules.max_lines:
-            offenders["line_count"].append((len(cue.lines), cue.number, text))
-        if duration < min_ms:
-            offenders["min_duration"].append((duration / 1000, cue.number, text))
-        if duration > max_ms:
-            offenders["max_duration"].append((duration / 1000, cue.number, text))
-        cps = graphemes(text) / (duration / 1000) if duration > 0 else float("inf")
-        if cps > rules.max_cps + 1e-9:
-            offenders["reading_speed"].append((round(cps, 2), cue.number, text))
-        if previous_end is not None and cue.start_ms - previous_end < gap_ms:
-            offenders["gap"].append(((cue.start_ms - previous_end) / 1000, cue.number, text))
+        text = cue_text(cue, language)
+        for limit, value in cue_offences(cue, rules, language, previous_end):
+            offenders[limit].append((value, cue.number, text))
         previous_end = cue.end_ms
     total = len(cues)
     report: dict[str, Any] = {"cues": total, "within": {}, "violations": {}, "worst": {},
@@ -64,6 +48,33 @@ def measure(cues: list[CueFacts], rules: LayoutRules, language: str | None = Non
         report["worst"][limit] = [{"cue": n, "value": v, "text": t} for v, n, t in worst]
     report["all_within"] = all(v == 0 for v in report["violations"].values())
     return report
+
+
+def cue_text(cue: CueFacts, language: str | None) -> str:
+    """The cue's lines read as one text: without a space between them where the language writes none."""
+    return ("" if written_without_spaces(language) else " ").join(cue.lines)
+
+
+def cue_offences(cue: CueFacts, rules: LayoutRules, language: str | None, previous_end_ms: int | None) -> list[tuple[str, float]]:
+    """Each limit the cue breaks, with its value (characters, lines, seconds, characters per second)."""
+    unspaced = written_without_spaces(language)
+    duration = cue.end_ms - cue.start_ms
+    found: list[tuple[str, float]] = []
+    long_lines = [line for line in cue.lines if graphemes(line) > rules.max_line_length and (unspaced or len(line.split()) > 1)]
+    if long_lines:
+        found.append(("line_length", max(graphemes(x) for x in long_lines)))
+    if len(cue.lines) > rules.max_lines:
+        found.append(("line_count", len(cue.lines)))
+    if duration < rules.min_duration * 1000 - 0.5:
+        found.append(("min_duration", duration / 1000))
+    if duration > rules.max_duration * 1000:
+        found.append(("max_duration", duration / 1000))
+    cps = graphemes(cue_text(cue, language)) / (duration / 1000) if duration > 0 else float("inf")
+    if cps > rules.max_cps + 1e-9:
+        found.append(("reading_speed", round(cps, 2)))
+    if previous_end_ms is not None and cue.start_ms - previous_end_ms < round(rules.min_gap * 1000):
+        found.append(("gap", (cue.start_ms - previous_end_ms) / 1000))
+    return found
 
 
 def facts_from_file(path: Path) -> list[CueFacts]:

@@ -16,6 +16,13 @@ LOGGER_NAME = "cpwhisperx"
 CAPTURED_LOGGERS = (LOGGER_NAME, "faster_whisper")
 SECRETS_HINT = 'write it as {"TMDB_API_KEY": "…", "HF_TOKEN": "…"}, or give the secrets in the environment instead'
 FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+# A log record may carry what it says as data too (a stage started, progress): what the service streams.
+EVENT_FIELD = "cpwx_event"
+
+
+def event(kind: str, **fields: object) -> dict[str, dict[str, object]]:
+    """The `extra` of a log call whose record is also an event of the run."""
+    return {EVENT_FIELD: {"type": kind, **fields}}
 
 
 def load_secrets(cwd: Path | None = None) -> dict[str, str]:

@@ -14,7 +14,7 @@ from cpwhisperx.cache.maintenance import cleanup
 from cpwhisperx.config import Settings
 from cpwhisperx.errors import StageFailed, StageSkipped
 from cpwhisperx.jobs import Job, RunLock, persist_overrides
-from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach, redact
+from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach, event, redact
 from cpwhisperx.stageio import STAGE_LOG, StageIO, error_entry, load_manifest, now_iso, record_still_matches
 from cpwhisperx.stages import STAGES, StageSpec, get_stage
 
@@ -112,7 +112,7 @@ def _run_stages(job: Job, settings, result: RunResult, from_stage: str | None, f
             continue
         previous = load_manifest(io.dir)
         if not rerun and _reusable(previous) and (not reached_from or _up_to_date(previous, io)):
-            log.info("stage %02d %s: up to date, not run again", spec.number, spec.name)
+            log.info("stage %02d %s: up to date, not run again", spec.number, spec.name, extra=event("stage", stage=spec.name, state="up_to_date"))
             result.reused.append(spec.name)
             result.deliverables.extend(_deliverables(previous, job))
             continue
@@ -159,7 +159,7 @@ def _record_skip(io: StageIO, reason: str) -> None:
         io.reset_dir()
     started = now_iso()
     io.write_manifest(io.manifest("skipped", started, time.perf_counter(), time.process_time(), reason=reason))
-    log.info("stage %02d %s: skipped (%s)", io.number, io.name, reason)
+    log.info("stage %02d %s: skipped (%s)", io.number, io.name, reason, extra=event("stage", stage=io.name, state="skipped", reason=reason))
 
 
 def _execute(spec: StageSpec, io: StageIO) -> str:
@@ -170,7 +170,7 @@ def _execute(spec: StageSpec, io: StageIO) -> str:
     except OSError as exc:
         raise StageFailed(spec.name, exc, str(io.dir / STAGE_LOG)) from exc
     handler = attach_file(io.dir / STAGE_LOG, logging.DEBUG, CAPTURED_LOGGERS)
-    log.info("stage %02d %s: started", spec.number, spec.name)
+    log.info("stage %02d %s: started", spec.number, spec.name, extra=event("stage", stage=spec.name, state="started"))
     try:
         try:
             io.write_manifest(io.manifest("running", started, None, None))
@@ -180,7 +180,8 @@ def _execute(spec: StageSpec, io: StageIO) -> str:
             manifest = io.manifest("skipped", started, clock, cpu, reason=skipped.reason)
             manifest.update({"self_skipped": True, "skip_lasting": skipped.lasting})
             io.write_manifest(manifest)
-            log.info("stage %02d %s: skipped (%s)", spec.number, spec.name, skipped.reason)
+            log.info("stage %02d %s: skipped (%s)", spec.number, spec.name, skipped.reason,
+                     extra=event("stage", stage=spec.name, state="skipped", reason=skipped.reason))
             return "skipped"
         except BaseException as exc:
             io.log.debug("failure", exc_info=exc)
@@ -189,13 +190,17 @@ def _execute(spec: StageSpec, io: StageIO) -> str:
                 io.write_manifest(io.manifest("failed", started, clock, cpu, errors=[error_entry(exc)]))
             except OSError as write_error:
                 log.error("stage %02d %s: could not write its manifest: %s", spec.number, spec.name, write_error)
-            log.error("stage %02d %s: failed after %.3f s", spec.number, spec.name, time.perf_counter() - clock)
+            seconds = time.perf_counter() - clock
+            log.error("stage %02d %s: failed after %.3f s", spec.number, spec.name, seconds,
+                      extra=event("stage", stage=spec.name, state="failed", seconds=round(seconds, 3), message=redact(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__))
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             raise StageFailed(spec.name, exc, str(io.dir / STAGE_LOG)) from exc
         manifest = io.manifest("success", started, clock, cpu)
         io.write_manifest(manifest)
-        log.info("stage %02d %s: success in %.3f s", spec.number, spec.name, manifest["duration_seconds"])
+        log.info("stage %02d %s: success in %.3f s", spec.number, spec.name, manifest["duration_seconds"],
+                 extra=event("stage", stage=spec.name, state="success", seconds=manifest["duration_seconds"],
+                             cache=bool(io.cache.get("used")), cache_hit=bool(io.cache.get("hit"))))
         return "success"
     finally:
         detach(handler, CAPTURED_LOGGERS)

@@ -9,6 +9,8 @@ import time
 from types import TracebackType
 from typing import Any
 
+from cpwhisperx.logs import event
+
 
 class ProgressReporter:
     """Reports `done` out of `total` units (seconds of audio, sentences, megabytes).
@@ -66,14 +68,19 @@ class ProgressReporter:
             return
         self._next_percent = (int(percent) // self.step + 1) * self.step
         now = time.monotonic()
+        left = _seconds_left(now - self._started, done, self.total)
         self._line(now, "%s: %d%% (%s/%s %s)%s", self.description, int(percent), _amount(done), _amount(self.total), self.unit,
-                   _time_left(now - self._started, done, self.total))
+                   _time_left(left), extra=self._event(percent, left))
 
-    def _line(self, now: float, message: str, *args: object) -> None:
+    def _event(self, percent: float, seconds_left: float | None) -> dict[str, dict[str, object]]:
+        return event("progress", task=self.description, done=round(self.done, 3), total=round(self.total, 3), unit=self.unit,
+                     percent=int(percent), seconds_left=None if seconds_left is None else round(seconds_left, 1))
+
+    def _line(self, now: float, message: str, *args: object, extra: dict[str, dict[str, object]]) -> None:
         level = logging.INFO if now - self._last_line >= self.min_interval else logging.DEBUG
         if level == logging.INFO:
             self._last_line = now
-        self.logger.log(level, message, *args)
+        self.logger.log(level, message, *args, extra=extra)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._bar is not None:
@@ -81,16 +88,22 @@ class ProgressReporter:
             ProgressReporter._live -= 1
         if exc_type is None:
             now = time.monotonic()
-            self._line(now, "%s: done (%s %s) in %.1f s", self.description, _amount(self.done), self.unit, now - self._started)
+            self._line(now, "%s: done (%s %s) in %.1f s", self.description, _amount(self.done), self.unit, now - self._started,
+                       extra=self._event(100, 0.0))
 
 
 def _amount(value: float) -> str:
     return f"{value:.0f}" if value >= 100 or float(value).is_integer() else f"{value:.1f}"
 
 
-def _time_left(elapsed: float, done: float, total: float) -> str:
+def _seconds_left(elapsed: float, done: float, total: float) -> float | None:
     if done <= 0 or done >= total:
+        return None
+    return elapsed * (total - done) / done
+
+
+def _time_left(left: float | None) -> str:
+    if left is None:
         return ""
-    left = elapsed * (total - done) / done
     minutes, seconds = divmod(round(left), 60)
     return f", about {minutes} min {seconds:02d} s left" if minutes else f", about {seconds} s left"

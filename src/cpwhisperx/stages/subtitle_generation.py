@@ -60,18 +60,20 @@ def source_transcript(io: StageIO) -> Transcript:
 
 
 def reviewed_cues(io: StageIO, cues: list[Cue], language: str) -> list[Cue]:
-    """The cues with the texts a reviewer corrected (`cpwx import-subtitles`), while they still fit."""
+    """The cues as a reviewer corrected them (`cpwx import-subtitles`, the review page), while they still fit."""
     path = cues_path(io.job.dir, language)
     review = load_review(path)
     if review is None:
         return cues
     io.inputs.append(file_record(path, io.job.dir, "reviewed_cues", language=language))
+    generated = {(round(c.start, 3), round(c.end, 3), tuple(c.lines)) for c in cues}
     cues, problem = apply_review(cues, review)
     if problem:
         io.warn(f"{language}: the reviewed subtitles no longer fit the cues ({problem}); they are not applied: "
                 "import the corrected file again against the new cues")
     else:
-        io.metrics.setdefault("reviewed_cues", {})[language] = len(review.texts)
+        io.metrics.setdefault("reviewed_cues", {})[language] = sum((round(c.start, 3), round(c.end, 3), tuple(c.lines)) not in generated
+                                                                   for c in cues)
     return cues
 
 

@@ -16,7 +16,8 @@ from cpwhisperx.glossary import Glossary, asr_prompt, correct_transcript, protec
 from cpwhisperx.media import WavReader
 from cpwhisperx.models import is_english_only, resolve
 from cpwhisperx.progress import ProgressReporter
-from cpwhisperx.stageio import StageIO
+from cpwhisperx.review.cues import load_sentences, sentences_path
+from cpwhisperx.stageio import StageIO, file_record
 from cpwhisperx.stages.glossary_load import load_glossary
 from cpwhisperx.stages.subtitle_generation import output_name, source_transcript
 from cpwhisperx.stages.vad import load_regions
@@ -33,6 +34,7 @@ def run(io: StageIO) -> None:
     glossary = load_glossary(io)
     cache = ResultCache(cache_dir(s.CACHE_DIR), "translations", s.CACHE_ENABLED)
     memory = TranslationMemory(cache_dir(s.CACHE_DIR), s.CACHE_ENABLED)
+    corrections = reviewed_sentences(io, source.language)
     report: dict[str, Any] = {}
     for target in s.TARGET_LANGUAGES:
         if target == source.language:
@@ -46,7 +48,7 @@ def run(io: StageIO) -> None:
             identity = model_identity(engine_name, source.language, target, s)
             with ProgressReporter(f"translating {source.language}→{target} ({engine_name})", 0, io.log, unit="sentences") as bar:
                 translated, details = translate_transcript(source, target, engine_name, lambda: load_engine(engine_name, s), glossary,
-                                                           cache, identity, bar, memory)
+                                                           cache, identity, bar, memory, corrections)
         translated = normalise_transcript(translated, s.NUMBERS)
         details["seconds"] = round(time.perf_counter() - started, 3)
         io.write_text(output_name(target), translated.to_json(), "transcript", language=target)
@@ -61,6 +63,15 @@ def run(io: StageIO) -> None:
                 "translation_cache_hits": cache.hits, "used": cache.enabled, "hits": cache.hits, "misses": cache.misses,
                 "corrupt": cache.corrupt, "writable": cache.writable}
     cache.record_stats()
+
+
+def reviewed_sentences(io: StageIO, language: str) -> dict[str, str]:
+    """The spoken sentences a reviewer corrected in this job (the review page, `cpwx import-subtitles`)."""
+    path = sentences_path(io.job.dir, language)
+    if not path.is_file():
+        return {}
+    io.inputs.append(file_record(path, io.job.dir, "reviewed_sentences", language=language))
+    return load_sentences(path)
 
 
 def _whisper_translate(io: StageIO, source: Transcript, glossary: Glossary) -> tuple[Transcript, dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cpwhisperx.cache import ResultCache, cache_key
@@ -25,7 +25,8 @@ SENTENCES_PER_CALL = 64
 def translate_transcript(source: Transcript, target: str, engine_name: str, engine_factory: Callable[[], TextEngine],
                          glossary: Glossary, cache: ResultCache, identity: str,
                          progress: ProgressReporter | None = None,
-                         memory: TranslationMemory | None = None) -> tuple[Transcript, dict[str, Any]]:
+                         memory: TranslationMemory | None = None,
+                         corrections: Mapping[str, str] | None = None) -> tuple[Transcript, dict[str, Any]]:
     """The transcript in `target`: sentence units, glossary terms protected, cached per sentence.
 
     A sentence the translation memory holds an approved translation of is taken from there as it
@@ -37,10 +38,12 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
     a rendering of several words is never split between two cues.
     """
     sentences = build_sentences(source.segments, source.language)
-    protected = [protect(sentence.text, glossary, target) for sentence in sentences]
+    # A sentence a reviewer corrected in this job is translated as corrected.
+    wordings = [(corrections or {}).get(sentence.text, sentence.text) for sentence in sentences]
+    protected = [protect(wording, glossary, target) for wording in wordings]
     raw: list[str | None] = []
-    keys = [cache_key(sentence.text, source.language, target, engine_name, identity, renderings)
-            for (_, renderings), sentence in zip(protected, sentences, strict=True)]
+    keys = [cache_key(wording, source.language, target, engine_name, identity, renderings)
+            for (_, renderings), wording in zip(protected, wordings, strict=True)]
     used: list[dict[str, Any]] = []
     approved = 0
     for key, sentence in zip(keys, sentences, strict=True):
@@ -74,11 +77,11 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
         used.append({"model": engine.model, "version": engine.version})
     texts: dict[int, list[str]] = {}
     pairs = []
-    for sentence, text, (_, renderings) in zip(sentences, raw, protected, strict=True):
+    for sentence, wording, text, (_, renderings) in zip(sentences, wordings, raw, protected, strict=True):
         assert text is not None
         for index, share in distribute(text, sentence.parts):
             texts.setdefault(index, []).append(restore(share, renderings))
-        pairs.append((sentence.text, restore(text, renderings)))
+        pairs.append((wording, restore(text, renderings)))
     segments = [seg.model_copy(update={"text": join_text(texts.get(i, []), target), "words": []})
                 for i, seg in enumerate(source.segments)]
     translated = source.model_copy(update={"language": target, "language_probability": None,
@@ -86,6 +89,7 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
     details = {"engine": engine_name, "model": _joined(used, "model"), "version": _joined(used, "version"), "identity": identity,
                "sentences": len(sentences), "segments": len(source.segments), "engine_calls": len(missing),
                "cache_hits": len(sentences) - len(missing) - approved, "memory_used": approved,
+               "corrected_sentences": sum(w != sentence.text for w, sentence in zip(wordings, sentences, strict=True)),
                # the engine translates a batch at a time: per sentence and per segment are averages over it
                "timing": {"engine_seconds": round(engine_seconds, 4),
                           "per_sentence": round(engine_seconds / len(missing), 4) if missing else 0.0,

@@ -1,0 +1,1 @@
+"""`cpwx serve`: the job API and the review page, over the job directories (extra `[serve]`)."""
