@@ -107,6 +107,27 @@ def _check_page(browser: webdriver.Chrome, served: Service, job_id: str, srt: Pa
     assert "flagged" in chosen[0].get_attribute("class")
     assert abs(browser.execute_script("return arguments[0].currentTime", video) - float(chosen[0].get_attribute("data-start"))) < 0.05
 
+    # Alt+S splits the cue at the cursor and Alt+M merges it with the next; each saved as a revision
+    count = len(browser.find_elements(By.CSS_SELECTOR, "#cue-list li.cue"))
+    first = browser.find_elements(By.CSS_SELECTOR, "#cue-list li.cue textarea")[1]
+    words = first.get_attribute("value").split()
+    first.click()
+    browser.execute_script("const a = arguments[0]; const at = a.value.indexOf(arguments[1]); a.setSelectionRange(at, at)", first,
+                           " ".join(words[len(words) // 2:]))
+    first.send_keys(Keys.ALT, "s")
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#cue-list li.cue")) == count + 1, 5)
+    browser.find_element(By.ID, "save").click()
+    wait_for(lambda: "saved 2 cue(s) as review/en/rev-002" in message.text and "up to date" in message.text, 120)
+    assert srt.read_text(encoding="utf-8").count(" --> ") == count + 1
+    halves = [browser.find_elements(By.CSS_SELECTOR, "#cue-list li.cue textarea")[n].get_attribute("value") for n in (1, 2)]
+    assert " ".join(halves).split() == words
+    browser.find_elements(By.CSS_SELECTOR, "#cue-list li.cue textarea")[1].click()
+    browser.switch_to.active_element.send_keys(Keys.ALT, "m")
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#cue-list li.cue")) == count, 5)
+    browser.find_element(By.ID, "save").click()
+    wait_for(lambda: "rev-003" in message.text and "up to date" in message.text, 120)
+    assert srt.read_text(encoding="utf-8").count(" --> ") == count
+
     shot = tmp_path / "review_page.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 20_000

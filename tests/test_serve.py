@@ -171,13 +171,15 @@ def _cue(cue: dict) -> dict:
 
 
 def test_a_failing_job_reports_the_clis_words_and_its_stage_log(served: Service) -> None:
-    job = submit(served.url, "sample_film.mp4", source_language="en", set={"WHISPER_MODEL": "/no/such/model"})
+    model = served.media_root / "no-such-model"
+    job = submit(served.url, "sample_film.mp4", source_language="en", set={"WHISPER_MODEL": str(model)})
     events = follow(served.url, job["id"])
     (failed,) = [e for e in events if e["event"] == "run" and e.get("state") == "failed"]
-    assert failed["exit_code"] == 2 and failed["stage"] == "asr" and "/no/such/model" in failed["message"]
+    # the CLI's words and exit code: a model path that holds no model is bad input
+    assert failed["exit_code"] == 2 and failed["stage"] == "asr" and str(model) in failed["message"] and "ct2" in failed["fix"]
     detail = httpx.get(f"{served.url}/api/jobs/{job['id']}").json()
     assert detail["status"] == "failed" and detail["failure"]["stage"] == "asr"
-    assert any("/no/such/model" in line for line in detail["failure"]["log_excerpt"])
+    assert any(str(model) in line for line in detail["failure"]["log_excerpt"])
     page = httpx.get(f"{served.url}/jobs/{job['id']}", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "The run failed in asr" in page.text
 
@@ -195,6 +197,10 @@ def test_paths_ids_and_uploads_outside_the_roots_are_refused_and_nothing_is_read
     assert missing.status_code == 400 and "does not exist" in missing.json()["error"]["message"]
     assert httpx.post(f"{served.url}/api/jobs", json={"media": "sample_film.mp4", "workflow": "dance"}).status_code == 400
     assert httpx.post(f"{served.url}/api/jobs", json={"media": "sample_film.mp4", "set": {"NO_SUCH_KEY": "1"}}).status_code == 400
+    for key, value in (("GLOSSARY_PATHS", f"{served.media_root}/ok.tsv,/etc/passwd"), ("WHISPER_MODEL", "/etc"), ("CACHE_DIR", str(tmp_path)),
+                       ("TRANSLATION_NLLB_MODEL", "../secret.mp4"), ("OUTPUT_DIR", str(tmp_path))):
+        answer = httpx.post(f"{served.url}/api/jobs", json={"media": "sample_film.mp4", "set": {key: value}})
+        assert answer.status_code == 403 and key in answer.json()["error"]["message"], (key, answer.text)
     for job_id in ("job-x", "..", "job-20260101-root-9999", "%2e%2e%2f%2e%2e%2fetc%2fpasswd"):
         for path in ("", "/events", "/cues/en", "/media"):
             answer = httpx.get(f"{served.url}/api/jobs/{job_id}{path}")
@@ -258,3 +264,39 @@ def test_beyond_localhost_every_request_needs_the_token(sample_film: Path, tmp_p
             assert login.status_code == 303 and login.headers["location"] == "/"
             assert browser.get("/", headers={"Accept": "text/html"}).status_code == 200
         assert changed(before, snapshot(tmp_path / "jobs")) == set()
+
+
+def test_glossary_corrections_and_dropped_segments_are_flagged_and_a_dropped_one_can_be_restored(
+        served: Service, spanish: tuple[str, Path, list[dict]]) -> None:
+    _, first_job, _ = spanish
+    segments = json.loads((first_job / "06_asr" / "transcript.json").read_text())["segments"]
+    ratios = sorted({seg["compression_ratio"] for seg in segments})
+    threshold = (ratios[-1] + ratios[-2]) / 2  # the filter drops the segments above it (a block's segments share one ratio)
+    kept = next(seg for seg in segments if seg["compression_ratio"] < threshold)
+    alias = " ".join(word.strip(".,") for word in kept["text"].split()[1:3])
+    glossary = served.media_root / "names.tsv"
+    glossary.write_text(f"term\ttype\taliases\nZorblat\tname\t{alias}\n", encoding="utf-8")
+    job = submit(served.url, "sample_film.mp4", source_language="en",
+                 set={"GLOSSARY_PATHS": str(glossary), "GLOSSARY_ASR_BIAS": "false", "HALLUCINATION_COMPRESSION_RATIO_THRESHOLD": f"{threshold:.4f}"})
+    assert follow(served.url, job["id"])[-1]["status"] == "success"
+    (job_dir,) = served.jobs_root.glob(f"*/*/*/*/{job['id']}")
+    sheet = httpx.get(f"{served.url}/api/jobs/{job['id']}/cues/en").json()
+    (fixed,) = [c for c in sheet["cues"] if any(f["kind"] == "glossary" for f in c["flags"])]
+    (flag,) = [f for f in fixed["flags"] if f["kind"] == "glossary"]
+    assert "Zorblat" in " ".join(fixed["lines"]) and flag["term"] == "Zorblat" and flag["evidence"] == {"alias": alias}
+    dropped_ids = [seg["id"] for seg in segments if seg["compression_ratio"] > threshold]
+    assert [d["id"] for d in sheet["dropped"]] == dropped_ids and all("compression" in d["reason"] and not d["restored"] for d in sheet["dropped"])
+    dropped = sheet["dropped"][0]
+    srt = job_dir / "11_subtitle_generation" / "sample_film.en.srt"
+    assert dropped["text"] not in srt.read_text(encoding="utf-8").replace("\n", " ")
+
+    assert httpx.post(f"{served.url}/api/jobs/{job['id']}/restore", json={"segment": 999}).status_code == 404
+    restored = httpx.post(f"{served.url}/api/jobs/{job['id']}/restore", json={"segment": dropped["id"]})
+    assert restored.status_code == 202, restored.text
+    run = run_of(follow(served.url, job["id"]))
+    assert [e["stage"] for e in run if e["event"] == "stage" and e["state"] == "success"] == ["hallucination_removal", "subtitle_generation"]
+    again = httpx.get(f"{served.url}/api/jobs/{job['id']}/cues/en").json()
+    assert [(d["id"], d["restored"]) for d in again["dropped"]] == [(i, i == dropped["id"]) for i in dropped_ids]
+    words = dropped["text"].split()
+    assert " ".join(words[:3]) in srt.read_text(encoding="utf-8").replace("\n", " ")
+    assert json.loads((job_dir / "09_hallucination_removal" / "manifest.json").read_text())["metrics"]["segments_restored"] == 1

@@ -39,6 +39,10 @@ from cpwhisperx.serve.worker import RunRequest, Workers
 PACKAGE = Path(__file__).resolve().parent
 TOKEN_COOKIE = "cpwx_token"
 UPLOADS = "uploads"
+# Settings naming the service's own places: set by whoever runs it, never by a request.
+SERVICE_KEYS = ("OUTPUT_DIR", "CACHE_DIR", "MODELS_DIR")
+# Settings naming files a run reads: allowed under the media roots only.
+PATH_KEYS = ("GLOSSARY_PATHS", "TRANSLATION_NLLB_MODEL", "TRANSLATION_INDICTRANS2_MODEL", "WHISPER_MODEL")
 CHUNK = 1 << 20
 
 
@@ -195,6 +199,22 @@ def create_app(options: ServeOptions) -> FastAPI:
                           "put the file under a media root (cpwx serve --media-root FOLDER), or upload it")
         return path.resolve()
 
+    def checked_settings(values: dict[str, str]) -> dict[str, str]:
+        """The request's settings, once every one is a known key and every path it names is under a media root."""
+        check_keys(values, "set")
+        for key, value in values.items():
+            if key in SERVICE_KEYS:
+                raise Refused(403, f"{key} is the service's own setting, not a request's", f"start the service with {key} set instead")
+            if key not in PATH_KEYS:
+                continue
+            for item in (v.strip() for v in value.split(",") if v.strip()):
+                path = Path(item).expanduser()
+                named_as_path = key != "WHISPER_MODEL" or item.startswith((".", "/", "~")) or path.exists()
+                if named_as_path and not allowed(path):
+                    raise Refused(403, f"{key}: '{item}' is outside the media roots this service may read",
+                                  "put the file under a media root (cpwx serve --media-root FOLDER)")
+        return values
+
     def language_of(job: Job, language: str) -> str:
         from cpwhisperx.review.editing import subtitle_languages
 
@@ -252,8 +272,7 @@ def create_app(options: ServeOptions) -> FastAPI:
             media = media_path(submission.media)
         if submission.workflow not in WORKFLOWS:
             raise Refused(400, f"unknown workflow '{submission.workflow}'", f"choose one of: {', '.join(WORKFLOWS)}")
-        check_keys(submission.settings, "set")
-        overrides = {**submission.settings, "OUTPUT_DIR": str(root)}
+        overrides = {**checked_settings(submission.settings), "OUTPUT_DIR": str(root)}
         job = await run_in_threadpool(prepare_job, media, submission.workflow, source_language=submission.source_language,
                                       target_languages=submission.target_languages, user=submission.user, overrides=overrides)
         run_later(job, None)
@@ -321,7 +340,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         found = load_job(job_id)
         if body.from_stage:
             get_stage(body.from_stage)
-        check_keys(body.settings, "set")
+        checked_settings(body.settings)
         idle(found)
         run_later(found, body.from_stage, body.force, body.settings)
         return {**job_summary(found, workers().state(found.id)), "status": "queued"}
