@@ -36,11 +36,12 @@ def free_port() -> int:
 
 @contextmanager
 def service(jobs_root: Path, media_root: Path, *extra: str) -> Iterator[Service]:
+    """The service with a result cache of its own (beside the jobs root): its runs start cold and teach other tests nothing."""
     port = free_port()
     args = [sys.executable, "-m", "cpwhisperx", "serve", "--port", str(port), "--jobs-root", str(jobs_root),
             "--media-root", str(media_root), *extra]
     log = open(jobs_root.parent / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(args, cwd=jobs_root.parent, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    process = subprocess.Popen(args, cwd=jobs_root.parent, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CACHE_DIR": str(jobs_root.parent / "cache")})
     url = f"http://127.0.0.1:{port}"
     token = extra[extra.index("--token") + 1] if "--token" in extra else None
     headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -105,6 +105,20 @@ def test_a_file_that_does_not_fit_is_refused_and_nothing_changes(spanish_job: Pa
     assert not (tmp_path / "cache").exists()
 
 
+def test_a_review_whose_run_did_not_finish_is_not_saved_over(spanish_job: Path, tmp_path: Path) -> None:
+    job = copy_job(spanish_job, tmp_path)
+    srt = job / "11_subtitle_generation" / "sample_film.es.srt"
+    pending = job / "review" / "es" / "cues.json"
+    pending.parent.mkdir(parents=True)
+    pending.write_text(json.dumps({"language": "es", "timing": [], "cues": []}), encoding="utf-8")
+    edited = tmp_path / "es.srt"
+    edited.write_text(srt.read_text(encoding="utf-8").replace(EDITED_FROM, EDITED_TO), encoding="utf-8")
+    snapshot = {p: p.read_bytes() for p in job.rglob("*") if p.is_file()}
+    result = cpwx("import-subtitles", "--job-dir", str(job), str(edited), "--language", "es", cwd=tmp_path, env={"CACHE_DIR": str(tmp_path / "cache")})
+    assert result.returncode == 2 and "not in the job's subtitle files yet" in result.stderr and "cpwx run" in result.stderr
+    assert {p: p.read_bytes() for p in job.rglob("*") if p.is_file()} == snapshot
+
+
 def test_a_corrected_transcript_line_is_kept_for_its_sentence(spanish_job: Path, tmp_path: Path) -> None:
     job = copy_job(spanish_job, tmp_path)
     srt = job / "11_subtitle_generation" / "sample_film.en.srt"

@@ -198,13 +198,21 @@ def test_paths_ids_and_uploads_outside_the_roots_are_refused_and_nothing_is_read
     assert httpx.post(f"{served.url}/api/jobs", json={"media": "sample_film.mp4", "workflow": "dance"}).status_code == 400
     assert httpx.post(f"{served.url}/api/jobs", json={"media": "sample_film.mp4", "set": {"NO_SUCH_KEY": "1"}}).status_code == 400
     for key, value in (("GLOSSARY_PATHS", f"{served.media_root}/ok.tsv,/etc/passwd"), ("WHISPER_MODEL", "/etc"), ("CACHE_DIR", str(tmp_path)),
-                       ("TRANSLATION_NLLB_MODEL", "../secret.mp4"), ("OUTPUT_DIR", str(tmp_path))):
+                       ("TRANSLATION_NLLB_MODEL", "../secret.mp4"), ("OUTPUT_DIR", str(tmp_path)), ("CACHE_MAX_SIZE_GB", "0.000001"),
+                       ("TMDB_BASE_URL", "http://127.0.0.1:9/steal")):
         answer = httpx.post(f"{served.url}/api/jobs", json={"media": "sample_film.mp4", "set": {key: value}})
         assert answer.status_code == 403 and key in answer.json()["error"]["message"], (key, answer.text)
     for job_id in ("job-x", "..", "job-20260101-root-9999", "%2e%2e%2f%2e%2e%2fetc%2fpasswd"):
         for path in ("", "/events", "/cues/en", "/media"):
             answer = httpx.get(f"{served.url}/api/jobs/{job_id}{path}")
             assert answer.status_code == 404, (job_id, path, answer.status_code)
+    # another site's page cannot drive the service, nor reach it through a host name of its own (DNS rebinding)
+    foreign = httpx.post(f"{served.url}/api/jobs", json={"media": "sample_film.mp4"}, headers={"Origin": "http://evil.example"})
+    assert foreign.status_code == 403 and "evil.example" in foreign.json()["error"]["message"]
+    as_text = httpx.post(f"{served.url}/api/jobs", content=json.dumps({"media": "sample_film.mp4"}), headers={"Content-Type": "text/plain"})
+    assert as_text.status_code == 415
+    rebound = httpx.get(f"{served.url}/api/jobs", headers={"Host": "evil.example"})
+    assert rebound.status_code == 403 and "localhost only" in rebound.json()["error"]["message"]
     page = httpx.get(f"{served.url}/jobs/job-x", headers={"Accept": "text/html"})
     assert page.status_code == 404 and "is not a job id" in page.text
     text = tmp_path / "notes.mp4"

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpwhisperx.cache import cache_dir
+from cpwhisperx.files import sha256_file
 from cpwhisperx.errors import InvalidInput, JobBusy
 from cpwhisperx.jobs import Job, RunLock
 from cpwhisperx.pipeline import RunResult, run_job
 from cpwhisperx.layout import LYRICS_MARK
-from cpwhisperx.review.cues import TimedText, clean_lines, edited_cues, generated_timing, review_dir, save_review, save_sentences
+from cpwhisperx.review.cues import TimedText, clean_lines, cues_path, edited_cues, generated_timing, review_dir, save_review, save_sentences
 from cpwhisperx.scripts import join_text
 from cpwhisperx.stageio import StageIO, load_manifest
 from cpwhisperx.stages import get_stage
@@ -81,11 +82,12 @@ def save_edits(job: Job, language: str, edited: list[TimedText], source: str,
     Cues are compared by times and lines; a cue that is not one of the job's current cues is a
     changed one. `rerun(stage)` runs the job from that stage (by default here and now)."""
     ensure_idle(job)
+    unapplied_review(job, language)
     settings = job.settings()
     _, current = current_cues(job, language)
     edited = [TimedText(round(c.start, 3), round(c.end, 3), clean_lines(c.lines), c.lyrics) for c in edited]
-    kept = {(round(c.start, 3), round(c.end, 3), c.lines) for c in current}
-    changed = {n for n, cue in enumerate(edited) if (cue.start, cue.end, cue.lines) not in kept}
+    kept = {(round(c.start, 3), round(c.end, 3), c.lines, c.lyrics) for c in current}
+    changed = {n for n, cue in enumerate(edited) if (cue.start, cue.end, cue.lines, cue.lyrics) not in kept}
     report = EditReport(language, [n + 1 for n in sorted(changed)])
     if not changed and len(edited) == len(current):
         return report
@@ -102,6 +104,19 @@ def save_edits(job: Job, language: str, edited: list[TimedText], source: str,
     _remember(job, settings, spoken, language, approvals, report)
     report.run = (rerun or (lambda stage: run_job(job, from_stage=stage)))(report.from_stage)
     return report
+
+
+def unapplied_review(job: Job, language: str) -> None:
+    """Refuse to save over a review whose run has not made the subtitle files yet (it failed, or never ran):
+    the files the new review starts from do not hold it, so saving would lose it."""
+    path = cues_path(job.dir, language)
+    if not path.is_file():
+        return
+    manifest = load_manifest(job.dir / _stage_dir(SUBTITLE_STAGE)) or {}
+    applied = {r.get("sha256") for r in manifest.get("inputs", []) if r.get("type") == "reviewed_cues" and r.get("language") == language}
+    if manifest.get("status") != "success" or sha256_file(path) not in applied:
+        raise InvalidInput(f"the {language} review saved last is not in the job's subtitle files yet (its run did not finish)",
+                           hint=f"run the job again (cpwx run -j {job.id}, or POST /api/jobs/{job.id}/rerun), then review and save")
 
 
 def _translated(job: Job, settings, spoken: str) -> bool:  # type: ignore[no-untyped-def]

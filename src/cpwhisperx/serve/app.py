@@ -39,8 +39,10 @@ from cpwhisperx.serve.worker import RunRequest, Workers
 PACKAGE = Path(__file__).resolve().parent
 TOKEN_COOKIE = "cpwx_token"
 UPLOADS = "uploads"
-# Settings naming the service's own places: set by whoever runs it, never by a request.
-SERVICE_KEYS = ("OUTPUT_DIR", "CACHE_DIR", "MODELS_DIR")
+# Settings of the service itself, set by whoever runs it and never by a request: its places, the
+# shared cache's limits (a tiny one would empty every reviewer's memory), where its secrets go.
+SERVICE_KEYS = ("OUTPUT_DIR", "CACHE_DIR", "MODELS_DIR", "CACHE_TTL_DAYS", "CACHE_MAX_SIZE_GB", "TMDB_BASE_URL")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Settings naming files a run reads: allowed under the media roots only.
 PATH_KEYS = ("GLOSSARY_PATHS", "TRANSLATION_NLLB_MODEL", "TRANSLATION_INDICTRANS2_MODEL", "WHISPER_MODEL")
 CHUNK = 1 << 20
@@ -140,7 +142,13 @@ def create_app(options: ServeOptions) -> FastAPI:
                   description="Jobs, their events and their subtitles; the review page at /jobs/{id}.")
     templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
-    preview_lock = threading.Lock()
+    job_locks: dict[str, threading.Lock] = {}
+    locks_lock = threading.Lock()
+
+    def job_lock(job_id: str) -> threading.Lock:
+        """One save, restore, re-run or preview of a job at a time: the check that it is idle and what follows are one step."""
+        with locks_lock:
+            return job_locks.setdefault(job_id, threading.Lock())
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
@@ -157,7 +165,21 @@ def create_app(options: ServeOptions) -> FastAPI:
 
     @app.middleware("http")
     async def require_token(request: Request, call_next):  # type: ignore[no-untyped-def]
-        if options.token is None or request.url.path == "/login":
+        # Another site's page must not drive this one: a request that changes something comes from a
+        # page of this service (same origin), and without a token only a local host name is answered
+        # (a foreign name resolving to 127.0.0.1 is DNS rebinding).
+        host = request.headers.get("host", "")
+        origin = request.headers.get("origin")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and origin is not None and origin.split("://", 1)[-1] != host:
+            return JSONResponse(_error_body(f"a request from {origin} may not change anything here", "use this service's own pages or a "
+                                            "client that sends no Origin", ExitCode.INVALID_INPUT), status_code=403)
+        if options.token is None:
+            if _host_name(host) not in LOCAL_HOSTS:
+                return JSONResponse(_error_body(f"this service answers to localhost only, not to '{host}'",
+                                                "open http://127.0.0.1:PORT/, or start it with --host and --token", ExitCode.INVALID_INPUT),
+                                    status_code=403)
+            return await call_next(request)
+        if request.url.path == "/login":
             return await call_next(request)
         given = request.cookies.get(TOKEN_COOKIE, "")
         header = request.headers.get("authorization", "")
@@ -262,8 +284,12 @@ def create_app(options: ServeOptions) -> FastAPI:
             "set": {"type": "array", "items": {"type": "string"}, "description": "KEY=VALUE"}}}}}, "required": True}})
     async def submit(request: Request) -> JSONResponse:
         """A new job for a media file under a media root, or for an upload; its run is queued."""
-        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        kind = request.headers.get("content-type", "")
+        if kind.startswith("multipart/form-data"):
             submission, media = await _from_upload(request)
+        elif not kind.startswith("application/json"):
+            raise Refused(415, f"a job request is JSON or a multipart upload, not '{kind or 'no content type'}'",
+                          "send Content-Type: application/json, or multipart/form-data with the file")
         else:
             try:
                 submission = JobSubmission.model_validate(json.loads(await request.body() or b"{}"))
@@ -319,11 +345,13 @@ def create_app(options: ServeOptions) -> FastAPI:
             log = workers().events.get(found.id)
             position = first
             while log is not None:
+                # Whether the runs had ended is read before the events: an event added in between is sent next time round.
+                ended = log.ended and workers().state(found.id) is None
                 items = log.since(position)
                 for item in items:
                     position = item["id"] + 1
                     yield {"event": str(item.get("type", "event")), "id": str(item["id"]), "data": json.dumps(item, ensure_ascii=False)}
-                if not items and log.ended and workers().state(found.id) is None:
+                if ended and not items:
                     break
                 if await request.is_disconnected():
                     return
@@ -341,8 +369,9 @@ def create_app(options: ServeOptions) -> FastAPI:
         if body.from_stage:
             get_stage(body.from_stage)
         checked_settings(body.settings)
-        idle(found)
-        run_later(found, body.from_stage, body.force, body.settings)
+        with job_lock(found.id):
+            idle(found)
+            run_later(found, body.from_stage, body.force, body.settings)
         return {**job_summary(found, workers().state(found.id)), "status": "queued"}
 
     # ---- cues --------------------------------------------------------------------------------
@@ -385,12 +414,13 @@ def create_app(options: ServeOptions) -> FastAPI:
     def save(found: Job, language: str, edited: list[Any]) -> JSONResponse:
         from cpwhisperx.review.editing import save_edits
 
-        idle(found)
         for number, (before, after) in enumerate(zip(edited, edited[1:]), start=1):
             if after.start < before.end - 1e-3:
                 raise Refused(400, f"cue {number} ({after.start:.3f} s) starts before cue {number - 1} ends ({before.end:.3f} s)",
                               "keep the cues in time order, each ending before the next starts")
-        report = save_edits(found, language, edited, "review page", rerun=lambda stage: run_later(found, stage))
+        with job_lock(found.id):
+            idle(found)
+            report = save_edits(found, language, edited, "review page", rerun=lambda stage: run_later(found, stage))
         body = {"language": language, "changed": report.changed_cues, "stored": report.stored, "not_stored": report.not_stored,
                 "revision": report.revision.relative_to(found.dir).as_posix() if report.revision else None,
                 "rerun_from": report.from_stage if report.revision else None, "status": workers().state(found.id) or "unchanged"}
@@ -399,10 +429,14 @@ def create_app(options: ServeOptions) -> FastAPI:
     @app.post("/api/jobs/{job_id}/restore", status_code=202, tags=["cues"])
     def restore(job_id: str, body: Restore) -> dict[str, Any]:
         """Bring back a segment the hallucination filter dropped (or drop it again); the job runs again from that filter."""
+        found = load_job(job_id)
+        with job_lock(found.id):
+            return _restore(found, body)
+
+    def _restore(found: Job, body: Restore) -> dict[str, Any]:
         from cpwhisperx.review.cues import load_restored, save_restored
         from cpwhisperx.review.flags import HALLUCINATION_DIR
 
-        found = load_job(job_id)
         idle(found)
         dropped_file = found.dir / HALLUCINATION_DIR / "hallucinations.json"
         dropped = {int(s["id"]): str(s["text"]) for s in json.loads(dropped_file.read_text(encoding="utf-8"))} if dropped_file.is_file() else {}
@@ -439,7 +473,7 @@ def create_app(options: ServeOptions) -> FastAPI:
         found = load_job(job_id)
         source = servable_media(found)
         target = found.dir / "review" / "preview.webm"
-        with preview_lock:
+        with job_lock(found.id):
             if not target.is_file():
                 make_preview(source, target)
         return FileResponse(target, media_type="video/webm")
@@ -494,6 +528,13 @@ def create_app(options: ServeOptions) -> FastAPI:
         return templates.TemplateResponse(request, "login.html", {"next": target, "wrong": True}, status_code=401)
 
     return app
+
+
+def _host_name(host: str) -> str:
+    """The name of a Host header without its port ("[::1]:8765" → "::1")."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _edited(cue: Any, edit: CueEdit, number: int) -> Any:

@@ -60,6 +60,7 @@ class Workers:
         self._states: dict[str, str] = {}
         self._processes: dict[str, subprocess.Popen[str]] = {}
         self.events: dict[str, RunEvents] = {}
+        self._stopping = False
         self._threads = [threading.Thread(target=self._work, name=f"cpwx-worker-{n}", daemon=True) for n in range(count)]
         for thread in self._threads:
             thread.start()
@@ -90,10 +91,12 @@ class Workers:
             return sum(state == "running" for state in self._states.values())
 
     def shutdown(self) -> None:
+        """Stop: runs still queued are not started (their jobs stay as they were), running ones are stopped."""
+        with self._lock:
+            self._stopping = True
+            processes = list(self._processes.values())
         for _ in self._threads:
             self._queue.put(None)
-        with self._lock:
-            processes = list(self._processes.values())
         for process in processes:
             process.terminate()  # the job keeps its finished stages; `cpwx run` resumes it
         for thread in self._threads:
@@ -102,6 +105,11 @@ class Workers:
     def _work(self) -> None:
         while (request := self._queue.get()) is not None:
             try:
+                if self._stopping:
+                    self.events[request.job_id].add({"type": "run", "state": "failed", "exit_code": int(ExitCode.STAGE_FAILED),
+                                                     "message": "the service stopped before this run started",
+                                                     "fix": "submit the re-run again once the service is back"})
+                    continue
                 self._run(request)
             except Exception:  # a worker outlives any one run
                 log.exception("the run of %s could not be started", request.job_id)
@@ -109,9 +117,9 @@ class Workers:
                                                  "message": "the service could not start the run; see its log"})
             finally:
                 with self._lock:
+                    self.events[request.job_id].ended = True
                     self._states.pop(request.job_id, None)
                     self._processes.pop(request.job_id, None)
-                self.events[request.job_id].ended = True
 
     def _run(self, request: RunRequest) -> None:
         events = self.events[request.job_id]
@@ -122,9 +130,11 @@ class Workers:
             args.append("--force")
         for key, value in request.assignments.items():
             args += ["--set", f"{key}={value}"]
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                                   text=True, encoding="utf-8")
         with self._lock:
+            if self._stopping:
+                return
+            process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                       text=True, encoding="utf-8")
             self._states[request.job_id] = "running"
             self._processes[request.job_id] = process
         ended = False

@@ -46,8 +46,9 @@ def translate_transcript(source: Transcript, target: str, engine_name: str, engi
             for (_, renderings), wording in zip(protected, wordings, strict=True)]
     used: list[dict[str, Any]] = []
     approved = 0
-    for key, sentence in zip(keys, sentences, strict=True):
-        reviewed = memory.lookup(sentence.text, source.language, target) if memory is not None else None
+    for key, sentence, wording in zip(keys, sentences, wordings, strict=True):
+        # An approved translation is of the sentence as recognised: one corrected in this job is translated anew.
+        reviewed = memory.lookup(sentence.text, source.language, target) if memory is not None and wording == sentence.text else None
         if reviewed is not None:
             raw.append(reviewed)
             approved += 1

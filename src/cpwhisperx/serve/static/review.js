@@ -16,6 +16,8 @@
   let cues = [];
   let selected = -1;
   let dirty = false;
+  let edits = 0; // counts every change, so that a save or a reload never marks newer edits as saved
+  let language = picker.value; // the language whose cues the list holds
 
   const say = (text, bad = false) => { message.textContent = text; message.style.color = bad ? "#fda29b" : ""; };
   const clock = (t) => {
@@ -24,6 +26,7 @@
     return `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}.${String(ms % 1000).padStart(3, "0")}`;
   };
   const seconds = (text) => {
+    if (!text.trim()) return NaN;
     const parts = text.trim().replace(",", ".").split(":").map(Number);
     if (parts.some((p) => Number.isNaN(p))) return NaN;
     return parts.reduce((total, part) => total * 60 + part, 0);
@@ -94,6 +97,12 @@
     select(selected, false);
   }
 
+  function changed() {
+    dirty = true;
+    edits += 1;
+    saveButton.disabled = false;
+  }
+
   function cueItem(cue, index) {
     const item = document.createElement("li");
     item.className = "cue";
@@ -116,7 +125,7 @@
     const flags = document.createElement("div");
     flags.className = "flags";
     item.append(times, text, flags);
-    const edited = () => { dirty = true; saveButton.disabled = false; refresh(index); if (index + 1 < cues.length) refresh(index + 1); };
+    const edited = () => { changed(); refresh(index); if (index + 1 < cues.length) refresh(index + 1); };
     text.addEventListener("input", () => { cue.text = text.value; edited(); });
     for (const [input, field] of [[start, "start"], [end, "end"]]) {
       input.addEventListener("input", () => {
@@ -178,7 +187,7 @@
     const middle = cue.start + (cue.end - cue.start) * (first.length / (first.length + second.length));
     const gap = sheet.rules.min_gap / 2;
     cues.splice(selected, 1, { ...cue, text: first, end: middle - gap, flags: [] }, { ...cue, text: second, start: middle + gap, flags: [] });
-    dirty = true; saveButton.disabled = false;
+    changed();
     render();
   }
 
@@ -186,7 +195,7 @@
     if (selected < 0 || selected + 1 >= cues.length) return say("no next cue to merge with");
     const cue = cues[selected], next = cues[selected + 1];
     cues.splice(selected, 2, { ...cue, end: next.end, text: `${cue.text}\n${next.text}`, flags: cue.flags.concat(next.flags) });
-    dirty = true; saveButton.disabled = false;
+    changed();
     render();
   }
 
@@ -202,10 +211,11 @@
 
   async function load() {
     const body = await answer(await fetch(`/api/jobs/${jobId}/cues/${picker.value}`));
-    if (!body) return;
+    if (!body) { picker.value = language; return; }
+    language = body.language;
     sheet = body;
     cues = body.cues.map((c) => ({ start: c.start, end: c.end, text: c.lines.join("\n"), lyrics: c.lyrics, flags: c.flags.filter((f) => f.kind !== "layout") }));
-    dirty = false; saveButton.disabled = true;
+    dirty = false; edits = 0; saveButton.disabled = true;
     render();
   }
 
@@ -213,15 +223,18 @@
     const body = { cues: cues.map((c) => ({ start: Math.round(c.start * 1000) / 1000, end: Math.round(c.end * 1000) / 1000, lines: linesOf(c), lyrics: c.lyrics })) };
     saveButton.disabled = true;
     say("saving…");
-    const result = await answer(await fetch(`/api/jobs/${jobId}/cues/${picker.value}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }));
+    const sent = edits;
+    const result = await answer(await fetch(`/api/jobs/${jobId}/cues/${language}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }));
     if (!result) { saveButton.disabled = false; return; }
     if (!result.revision) { say("nothing changed"); return; }
-    dirty = false;
+    dirty = edits !== sent;
+    saveButton.disabled = !dirty;
     say(`saved ${result.changed.length} cue(s) as ${result.revision}; running from ${result.rerun_from}…`);
     follow(`saved ${result.changed.length} cue(s) as ${result.revision}`);
   }
 
   async function restore(segment, bringBack) {
+    if (dirty && !confirm("The unsaved edits of this list will be lost when the job runs again. Go on?")) return;
     const result = await answer(await fetch(`/api/jobs/${jobId}/restore`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ segment, restore: bringBack }) }));
     if (result) { say("running again from the hallucination filter…"); follow(bringBack ? "segment restored" : "segment dropped again"); }
   }
@@ -235,8 +248,9 @@
       const job = JSON.parse(e.data);
       jobStatus.textContent = job.status;
       if (job.status !== "success") { say(`the run ${job.status}: ${(job.last_run || {}).error || "see the job's log"}`, true); return; }
-      await load();
       reloadTracks();
+      if (dirty) { say(`${done}; the job's files are up to date (your newer edits are not saved yet)`); return; }
+      await load();
       say(`${done}; the job's files are up to date`);
     });
   }
@@ -271,7 +285,10 @@
     else if ((event.ctrlKey || event.metaKey) && event.code === "KeyS") { event.preventDefault(); if (dirty) save(); }
   });
   window.addEventListener("beforeunload", (event) => { if (dirty) event.preventDefault(); });
-  picker.addEventListener("change", () => { if (!dirty || confirm("Leave this language without saving?")) load(); });
+  picker.addEventListener("change", () => {
+    if (!dirty || confirm("Leave this language without saving?")) load();
+    else picker.value = language;
+  });
   saveButton.addEventListener("click", save);
   load();
 })();
