@@ -86,6 +86,14 @@ def test_speech_over_music_kept_and_song_marked(speech_then_song: Path, tmp_path
     flagged = json.loads((job / "08_lyrics_detection" / "transcript.json").read_text())["segments"]
     assert all("lyrics" not in s["flags"] or s["start"] > 12 for s in flagged)
     assert any("music-dominated" in s["flags"].get("lyrics", "") for s in flagged)
+    # the review page flags the sung cues, and no spoken one
+    from cpwhisperx.jobs import Job
+    from cpwhisperx.review.flags import cue_sheet
+
+    sheet = cue_sheet(Job.load(job), "en", 0.5)["cues"]
+    lyric = [" ".join(c["lines"]).lower() for c in sheet if {"kind": "lyrics"} in c["flags"]]
+    assert len(lyric) == len(sung) and "love" in " ".join(lyric) and all("♪" not in text for text in lyric)
+    assert all("love" not in " ".join(c["lines"]).lower() for c in sheet if {"kind": "lyrics"} not in c["flags"])
 
     dropped = cpwx("run", "--job-dir", str(job), "--set", "LYRICS_MODE=drop", cwd=tmp_path)
     assert dropped.returncode == 0 and "ran subtitle_generation, mux" in dropped.stdout

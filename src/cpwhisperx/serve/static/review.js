@@ -243,6 +243,10 @@
     const events = new EventSource(`/api/jobs/${jobId}/events`);
     events.addEventListener("stage", (e) => { const item = JSON.parse(e.data); jobStatus.textContent = `${item.stage}: ${item.state}`; });
     events.addEventListener("progress", (e) => { const item = JSON.parse(e.data); jobStatus.textContent = `${item.task}: ${item.percent}%`; });
+    // A warning of this run (a review that no longer fits its cues, say) is shown when it ends.
+    const warnings = [];
+    events.addEventListener("run", (e) => { if (JSON.parse(e.data).state === "started") warnings.length = 0; });
+    events.addEventListener("log", (e) => { const item = JSON.parse(e.data); if (item.level === "warning") warnings.push(item.message); });
     events.addEventListener("end", async (e) => {
       events.close();
       const job = JSON.parse(e.data);
@@ -251,7 +255,7 @@
       reloadTracks();
       if (dirty) { say(`${done}; the job's files are up to date (your newer edits are not saved yet)`); return; }
       await load();
-      say(`${done}; the job's files are up to date`);
+      say(`${done}; the job's files are up to date` + (warnings.length ? `; warning: ${warnings.join("; ")}` : ""), warnings.length > 0);
     });
   }
 
