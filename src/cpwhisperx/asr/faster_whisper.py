@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import ctranslate2
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import restore_speech_timestamps
@@ -17,6 +18,10 @@ from cpwhisperx.transcript import Segment, Transcript, Word
 
 log = logging.getLogger("cpwhisperx.asr.faster_whisper")
 WINDOW_SECONDS = 30.0
+# Temperature fallback samples: the seed makes a film's transcript the same from run to run.
+# CTranslate2 seeds each thread's generator once, when it first samples; a model that has sampled
+# is therefore not reused for another job (see `reusable`).
+SAMPLING_SEED = 20240601
 
 
 class FasterWhisperBackend:
@@ -25,6 +30,7 @@ class FasterWhisperBackend:
     def __init__(self, model_path: str, device: str, compute_type: str, cpu_threads: int) -> None:
         self.model = WhisperModel(model_path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
         self.multilingual = bool(self.model.model.is_multilingual)
+        self.reusable = True
         self._suppressed: dict[frozenset[str], list[int]] = {}
 
     def _suppress_tokens(self, allowed: frozenset[str] | None) -> list[int]:
@@ -80,6 +86,7 @@ class FasterWhisperBackend:
             language_detection_segments=options.language_detection_segments,
             suppress_tokens=self._suppress_tokens(options.allowed_scripts),
         )
+        ctranslate2.set_random_seed(SAMPLING_SEED)
         if options.batch_size > 1:
             pipeline = BatchedInferencePipeline(self.model)
             segments, info = pipeline.transcribe(
@@ -106,9 +113,17 @@ class FasterWhisperBackend:
                 no_speech_prob=round(seg.no_speech_prob, 4), temperature=seg.temperature, tokens=list(seg.tokens),
             ))
             progress(result[-1].end)
+            if seg.temperature or _failed_checks(seg, options):
+                self.reusable = False
         progress(end)
         return Transcript(language=info.language, language_probability=round(float(info.language_probability), 4),
                           duration=round(end, 3), segments=result)
+
+
+def _failed_checks(seg: Any, options: DecodeOptions) -> bool:
+    """Whether a window failed the checks that start temperature fallback: its text may be the
+    best of sampled attempts even when that best one was decoded at temperature 0."""
+    return bool(seg.compression_ratio > options.compression_ratio_threshold or seg.avg_logprob <= options.log_prob_threshold)
 
 
 def _shifted(time: float, shift: float) -> float:
