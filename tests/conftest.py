@@ -35,6 +35,18 @@ def job_dirs(cwd: Path) -> list[Path]:
     return sorted(p.parent for p in (cwd / "out").glob("*/*/*/*/job-*/job.json"))
 
 
+def batch_and_alone_transcripts(entry: dict, cwd: Path, *args: str) -> tuple[str, str]:
+    """A batch film's transcript text, and the one `cpwx transcribe` makes of its media alone."""
+    alone = cwd / f"alone-{entry['name']}"
+    alone.mkdir()
+    single = cpwx("transcribe", entry["media"], *args, cwd=alone)
+    assert single.returncode == 0, single.stderr
+    (job,) = job_dirs(alone)
+    (mine,) = (Path(entry["job_dir"]) / "11_subtitle_generation").glob("*.txt")
+    (theirs,) = (job / "11_subtitle_generation").glob("*.txt")
+    return mine.read_text(encoding="utf-8"), theirs.read_text(encoding="utf-8")
+
+
 def ran_stages(stdout: str) -> list[str]:
     """The stages a run's summary line ("done in … s: ran a, b; up to date: …") says it ran."""
     match = re.search(r"ran ([^;\n]*)", stdout)

@@ -12,6 +12,7 @@ from conftest import REPO
 USED_BY_FRAMEWORKS = (
     "model_config",  # pydantic
     "size_bytes", "last_run",  # fields of job.json, written by pydantic
+    "updated",  # a field of batch.json, written by pydantic
     "msg",  # logging.LogRecord, rewritten by the redacting filter
     "log_message", "do_GET", "do_HEAD",  # http.server
     "tb",  # the __exit__ protocol

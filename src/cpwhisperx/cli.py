@@ -57,6 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
     _job_flags(p, media_positional=False)
     p.add_argument("--workflow", default="transcribe", help="transcribe, translate or subtitle")
 
+    p = sub.add_parser("batch", help="one job per film of a catalogue, run by workers that keep their model; resumable")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                   help="media files, folders of them, or a .csv/.jsonl manifest (columns: media, source_language, target_languages, any key)")
+    p.add_argument("--workflow", default="transcribe", choices=("transcribe", "translate", "subtitle"), help="what each film's job makes")
+    p.add_argument("-s", "--source-language", help="spoken language of the films without one in the manifest (default: auto)")
+    p.add_argument("-t", "--target-language", "--target-languages", dest="target_languages",
+                   help="comma-separated target languages of the films without them in the manifest")
+    p.add_argument("--workers", type=int, help="films run at once (BATCH_WORKERS; default: chosen for this machine)")
+    p.add_argument("--threads-per-worker", type=int, help="CPU threads of each worker (BATCH_THREADS_PER_WORKER; default: the cores shared)")
+    p.add_argument("--engine", choices=("local", "ray"), help="worker processes here, or actors of a Ray cluster (BATCH_ENGINE; default local)")
+    p.add_argument("--address", help="Ray engine: the cluster, auto or host:port or ray://host:port (BATCH_RAY_ADDRESS)")
+    p.add_argument("--batch-dir", type=Path, help="where batch.json is kept (default: OUTPUT_DIR/batches/<batch id>)")
+    p.add_argument("--user", help="user name in the job ids and directories (default: the login name)")
+    p.add_argument("--no-cache", action="store_true", help="do not reuse cached results (CACHE_ENABLED=false)")
+    p.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE", help="any configuration key, for every film")
+    p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="console verbosity")
+
     p = sub.add_parser("run", help="run (or resume) a prepared job")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("-j", "--job", dest="job_id", help="job id, found under OUTPUT_DIR")
@@ -149,6 +166,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         job_dir = args.job_dir or commands.job_dir_for(args.job_id, settings)
         return commands.run_and_report(job_dir, from_stage=args.from_stage, force=args.force, overrides=commands.given_values(args))
+    if args.command == "batch":
+        return commands.batch(args)
     if args.command == "import-subtitles":
         return commands.import_subtitles(args.job_dir or commands.job_dir_for(args.job_id, settings), args.file, args.language)
     if args.command == "status":

@@ -6,7 +6,9 @@ import argparse
 import json
 import platform
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -76,6 +78,121 @@ def import_subtitles(job_dir: Path, file: Path, language: str) -> int:
         for path in report.run.deliverables:
             out.print(str(path))
     return ExitCode.OK
+
+
+def batch(args: argparse.Namespace) -> int:
+    """`cpwx batch`: every film's job, run by workers that keep their model; a summary at the end."""
+    from cpwhisperx.batch.display import BatchDisplay
+    from cpwhisperx.batch.films import gather_films
+    from cpwhisperx.batch.record import BATCH_FILE, batch_id
+    from cpwhisperx.batch.run import BatchRun, prepare_films, start_record, tasks_for
+    from cpwhisperx.errors import InvalidInput, JobBusy
+
+    values = parse_assignments(args.assignments)
+    if args.no_cache:
+        values["CACHE_ENABLED"] = "false"
+    if args.workers is not None:
+        values["BATCH_WORKERS"] = str(args.workers)
+    if args.threads_per_worker is not None:
+        values["BATCH_THREADS_PER_WORKER"] = str(args.threads_per_worker)
+    if args.engine:
+        values["BATCH_ENGINE"] = args.engine
+    if args.address:
+        values["BATCH_RAY_ADDRESS"] = args.address
+    # How the batch runs is no part of what each film's job makes: a change of it is the same batch.
+    run_only = {k: v for k, v in values.items() if k.startswith("BATCH_") or k == "LOG_LEVEL"}
+    film_values = {k: v for k, v in values.items() if k not in run_only}
+    settings = load_config(overrides=values)
+    targets = tuple(t.strip() for t in (args.target_languages or "").split(",") if t.strip())
+    if targets and args.workflow == "transcribe":
+        raise InvalidInput(f"the transcribe workflow makes no translations, but target languages were given ({', '.join(targets)})",
+                           hint="drop -t, or give --workflow translate or subtitle")
+    films = gather_films(args.inputs, source_language=args.source_language, target_languages=targets, values=film_values)
+    folder = (args.batch_dir or output_root(settings) / "batches" / batch_id(films, args.workflow)).expanduser().resolve()
+    record = start_record(folder, films, args.workflow)
+    try:
+        with RunLock(folder):
+            keys = prepare_films(record, films, user=args.user)
+            engine, workers, threads, why = _batch_engine(settings, len(keys), folder)
+            record.engine, record.workers, record.threads_per_worker = settings.BATCH_ENGINE, workers, threads
+            run = BatchRun(record, folder)
+            run.save()
+            earlier = len(films) - len(keys)
+            out.print(f"batch {record.id}: {len(films)} film(s), {len(keys)} to run"
+                      + (f" ({earlier} finished or failed to prepare)" if earlier else "")
+                      + (f"; {settings.BATCH_ENGINE} engine, {why}" if keys else ""))
+            out.print(f"  {folder / BATCH_FILE}")
+            # One local worker holding every core runs as `cpwx transcribe` does; otherwise the cores are shared.
+            shared = settings.BATCH_ENGINE == "ray" or workers != 1 or settings.BATCH_THREADS_PER_WORKER
+            run_values = {"WHISPER_CPU_THREADS": str(threads)} if shared else {}
+            if "LOG_LEVEL" in run_only:
+                run_values["LOG_LEVEL"] = run_only["LOG_LEVEL"]
+            try:
+                with BatchDisplay(run):
+                    engine.run(tasks_for(record, keys, run_values), run)
+            except KeyboardInterrupt:
+                run.interrupted()
+                print("interrupted: finished films and stages are kept; the same `cpwx batch` command resumes the batch", file=sys.stderr)
+                return 130
+    except JobBusy:
+        raise JobBusy(f"the batch {record.id} is already being run by another `cpwx batch`",
+                      hint="wait for it to finish, or give this run another --batch-dir") from None
+    _batch_summary(run)
+    failed = [e for e in record.films if e.state != "success"]
+    return failed[0].exit_code or ExitCode.STAGE_FAILED if failed else ExitCode.OK
+
+
+def _batch_engine(settings: Settings, films: int, folder: Path) -> tuple[Any, int, int, str]:
+    """The engine of the batch, its workers, threads per worker (0: the library's own choice), and why so many."""
+    from cpwhisperx import hardware
+
+    if settings.BATCH_ENGINE == "ray":
+        from cpwhisperx.batch.ray_engine import RayEngine
+
+        threads = settings.BATCH_THREADS_PER_WORKER or 1
+        ray_engine = RayEngine(address=settings.BATCH_RAY_ADDRESS or None, workers=settings.BATCH_WORKERS, threads=threads,
+                               gpus_per_worker=settings.BATCH_GPUS_PER_WORKER, max_attempts=settings.BATCH_MAX_ATTEMPTS, folder=folder)
+        if not films:
+            return ray_engine, 0, threads, ""
+        slots = min(ray_engine.slots(ray_engine.connect()), films)
+        return ray_engine, slots, threads, f"{slots} actor(s) × {threads} thread(s)"
+    from cpwhisperx.batch.local import LocalEngine, available_memory_gb, plan_workers
+
+    plan = plan_workers(settings, films, cpu_cores=hardware.cpu_count(), cuda_devices=hardware.cuda_device_count(),
+                        available_gb=available_memory_gb())
+    engine = LocalEngine(plan, max_attempts=settings.BATCH_MAX_ATTEMPTS, memory_limit_gb=settings.BATCH_MAX_WORKER_MEMORY_GB)
+    return engine, plan.workers, plan.threads, f"{plan.workers} worker(s) × {plan.threads} thread(s) ({plan.reason})"
+
+
+def _batch_summary(run: Any) -> None:
+    from cpwhisperx.batch.run import format_seconds
+
+    table = Table(title=f"batch {run.record.id} ({run.record.workflow})")
+    for column in ("film", "status", "audio", "seconds", "RTF", "peak MB", "job", "deliverables / problem"):
+        table.add_column(column)
+    for entry in run.record.films:
+        status = entry.state if entry.key in run.ran_now or entry.state != "success" else "success (earlier run)"
+        stem = Path(entry.name).stem + "."
+        # The paths follow the table; here, what each file is.
+        detail = ", ".join(Path(d).name.removeprefix(stem) for d in entry.deliverables) if entry.state == "success" else (entry.message or "")
+        if entry.fix and entry.state != "success":
+            detail += f" (fix: {entry.fix})"
+        table.add_row(escape(entry.name), status, format_seconds(entry.audio_seconds) if entry.audio_seconds else "",
+                      f"{entry.seconds:.1f}" if entry.seconds is not None else "",
+                      f"{entry.real_time_factor:.3f}" if entry.real_time_factor is not None else "",
+                      f"{entry.peak_memory_mb:.0f}" if entry.peak_memory_mb else "", entry.job_id or "", escape(detail))
+    out.print(table)
+    done = [e for e in run.record.films if e.key in run.ran_now and e.state == "success"]
+    elapsed = time.monotonic() - run.started_at
+    audio = sum(e.audio_seconds or 0 for e in done)
+    failed = sum(e.state != "success" for e in run.record.films)
+    out.print(f"{len(run.record.films) - failed} of {len(run.record.films)} film(s) done, {failed} failed; this run: "
+              f"{len(done)} film(s), {format_seconds(audio)} of audio in {format_seconds(elapsed)}"
+              + (f" ({audio / elapsed:.1f}× real time)" if audio and elapsed else ""))
+    for entry in run.record.films:
+        if entry.state == "success" and entry.job_dir:
+            for item in entry.deliverables:
+                out.print(str(Path(entry.job_dir) / item))
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -146,6 +146,14 @@ class Settings(BaseModel):
     TRANSLATION_BATCH_SIZE: int = Field(16, ge=1, le=256, description="Sentences per batch for neural translation engines.")
     TRANSLATION_NLLB_MODEL: str = Field("", description="Directory of an NLLB-200 model converted to CTranslate2, with its tokenizer files.")
     TRANSLATION_INDICTRANS2_MODEL: str = Field("", description="Directory holding the IndicTrans2 models as subfolders en-indic, indic-en, indic-indic.")
+    BATCH_WORKERS: int = Field(0, ge=0, le=256, description="`cpwx batch`: films run at once, each worker a process holding its own model. 0 chooses: on the CPU one single-thread worker per core (on 2 cores 9 % faster than one worker on both, see the README), fewer when memory is short; on CUDA one per GPU.")
+    BATCH_THREADS_PER_WORKER: int = Field(0, ge=0, le=256, description="`cpwx batch`: CPU threads each worker's ASR uses (WHISPER_CPU_THREADS for its films, unless a film sets that). 0 shares the cores evenly among the workers.")
+    BATCH_MAX_WORKER_MEMORY_GB: float = Field(0, ge=0, description="`cpwx batch`: a worker whose resident memory goes above this many gigabytes is stopped, and its film fails with a message saying so (the other films go on); 0 means no bound. With 0 workers chosen automatically, the bound (or 1.5 GB a worker) also limits how many start.")
+    BATCH_ENGINE: Literal["local", "ray"] = Field("local", description="`cpwx batch`: `local` runs worker processes on this machine; `ray` runs one model-holding actor per worker slot of a Ray cluster (extra [ray]), media and jobs on storage every node sees.")
+    BATCH_RAY_ADDRESS: str = Field("", description="The Ray cluster to join: `auto` (the one this machine is part of), host:port of its head, or ray://host:port; empty: the cluster started on this machine, else a new local one.")
+    BATCH_GPUS_PER_WORKER: float = Field(1.0, ge=0, le=64, description="Ray engine: GPUs each actor takes when the cluster has GPUs (0.5 puts two on one GPU); the slots are the cluster's GPUs over this.")
+    BATCH_MAX_ATTEMPTS: int = Field(2, ge=1, le=10, description="`cpwx batch`: times a film is started when its worker is lost mid-film (the process killed or the node gone); each new attempt resumes from the film's last finished stage.")
+
     CACHE_ENABLED: bool = Field(True, description="Reuse cached results, in every cache: ASR, VAD, translations, translation memory; `--no-cache` turns it off for a job.")
     CACHE_DIR: str = Field("", description="Result cache directory; empty means ~/.cache/cp-whisperx/cache.")
     CACHE_TTL_DAYS: float = Field(90, ge=0, description="Cache entries not used for this many days are removed after each successful run and by `cpwx cache cleanup`; 0 means no age limit.")
@@ -232,6 +240,9 @@ class Settings(BaseModel):
 
 KEYS: tuple[str, ...] = tuple(Settings.model_fields)
 SECRET_KEYS: tuple[str, ...] = ("TMDB_API_KEY", "HF_TOKEN")
+# Settings that change how fast a stage runs, never what it writes: a change of them does not make
+# a finished stage run again (a batch worker runs a film's ASR on fewer threads than `cpwx run`).
+SPEED_ONLY_KEYS: frozenset[str] = frozenset({"WHISPER_CPU_THREADS"})
 
 
 _KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

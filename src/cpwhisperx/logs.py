@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from cpwhisperx.config import SECRET_KEYS
@@ -23,6 +24,23 @@ EVENT_FIELD = "cpwx_event"
 def event(kind: str, **fields: object) -> dict[str, dict[str, object]]:
     """The `extra` of a log call whose record is also an event of the run."""
     return {EVENT_FIELD: {"type": kind, **fields}}
+
+
+class EventHandler(logging.Handler):
+    """Hands each record that is an event, and every warning and error as a `log` event, to `sink`."""
+
+    def __init__(self, sink: Callable[[dict[str, object]], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self.sink = sink
+        self.addFilter(redactor())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = getattr(record, EVENT_FIELD, None)
+        if found is None:
+            if record.levelno < logging.WARNING:
+                return
+            found = {"type": "log", "level": record.levelname.lower(), "message": record.getMessage()}
+        self.sink(found)
 
 
 def load_secrets(cwd: Path | None = None) -> dict[str, str]:
@@ -107,3 +125,18 @@ def detach(handler: logging.Handler, loggers: tuple[str, ...] = (LOGGER_NAME,)) 
     for name in loggers:
         logging.getLogger(name).removeHandler(handler)
     handler.close()
+
+
+def failure_report(exc: BaseException) -> dict[str, object]:
+    """What went wrong in the CLI's words: the exit code, message, fix, the stage and its log."""
+    from cpwhisperx.errors import CpwxError, ExitCode, StageFailed
+
+    if isinstance(exc, StageFailed):
+        cause = exc.cause
+        message = cause.message if isinstance(cause, CpwxError) else f"{type(cause).__name__}: {cause}"
+        hint = cause.hint if isinstance(cause, CpwxError) else None
+        return {"exit_code": int(exc.exit_code), "message": redact(f"stage '{exc.stage}' failed: {message}"), "fix": hint,
+                "stage": exc.stage, "log": exc.log_path}
+    if isinstance(exc, CpwxError):
+        return {"exit_code": int(exc.exit_code), "message": redact(exc.message), "fix": exc.hint, "stage": None, "log": None}
+    return {"exit_code": int(ExitCode.STAGE_FAILED), "message": redact(f"{type(exc).__name__}: {exc}"), "fix": None, "stage": None, "log": None}

@@ -30,6 +30,11 @@ class RunResult:
     deliverables: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
+    def report(self) -> dict[str, object]:
+        """How the run went, as the service and the batch record it (deliverables relative to the job)."""
+        return {"exit_code": 0, "seconds": self.seconds, "ran": self.ran, "reused": self.reused,
+                "deliverables": [p.relative_to(self.job.dir).as_posix() for p in self.deliverables]}
+
 
 def run_job(
     job: Job | Path | str,
@@ -37,8 +42,12 @@ def run_job(
     from_stage: str | None = None,
     force: bool = False,
     overrides: Mapping[str, str] | None = None,
+    run_values: Mapping[str, str] | None = None,
 ) -> RunResult:
-    """Run every stage that is not already done with the same inputs and configuration."""
+    """Run every stage that is not already done with the same inputs and configuration.
+
+    `overrides` become the job's settings from now on; `run_values` hold for this run only, below
+    the overrides (how a batch worker shares the cores: WHISPER_CPU_THREADS)."""
     if not isinstance(job, Job):
         job = Job.load(Path(job))
     if from_stage:
@@ -47,7 +56,7 @@ def run_job(
         if overrides:
             persist_overrides(job, overrides)
         # The values given for this run outrank the environment, as they did when the job was prepared.
-        settings = job.settings(overrides)
+        settings = job.settings({**(run_values or {}), **(overrides or {})})
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         # The pipeline log always records stage transitions and timings, whatever the console shows.
         level = min(logging.getLevelName(settings.LOG_LEVEL), logging.INFO)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cpwhisperx.config import Settings, config_hash, config_subset
+from cpwhisperx.config import SPEED_ONLY_KEYS, Settings, config_hash, config_subset
 from cpwhisperx.errors import InvalidInput
 from cpwhisperx.files import atomic_path, atomic_write_json, atomic_write_text, read_json, sha256_file
 from cpwhisperx.jobs import Job
@@ -75,7 +75,8 @@ class StageIO:
         self.dir = job.dir / stage_dir_name(number, name)
         self.log = logging.getLogger(f"{LOGGER_NAME}.stage.{name}")
         self.config = config_subset(settings, config_keys)
-        self.config_hash = config_hash({**self.config, "tool_version": job.record.tool_version})
+        decisive = {key: value for key, value in self.config.items() if key not in SPEED_ONLY_KEYS}
+        self.config_hash = config_hash({**decisive, "tool_version": job.record.tool_version})
         self.inputs: list[dict[str, Any]] = []
         self.outputs: list[dict[str, Any]] = []
         self.intermediate_files: list[dict[str, Any]] = []

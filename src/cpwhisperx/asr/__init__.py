@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 class AsrBackend(Protocol):
     name: str
     multilingual: bool
+    # False once the backend has drawn random numbers (temperature fallback): its generator no
+    # longer starts from the seed, so a later job would decode otherwise than in a process of its own.
+    reusable: bool
 
     def detect_language(self, audio: np.ndarray, regions: list[tuple[float, float]] | None, candidates: list[str],
                         windows: int) -> tuple[str, float, list[tuple[str, float]]]: ...
@@ -114,6 +117,24 @@ def select(backend: str, device: str, compute_type: str, strict: bool) -> Select
     return Selection(chosen, chosen_device, chosen_type, warnings)
 
 
+# Models a long-lived process (a batch worker) keeps between jobs; empty and unused in a one-job run.
+_KEPT: dict[tuple[str, str, str, str, int], AsrBackend] = {}
+_keeping = False
+
+
+def keep_models() -> None:
+    """From now on, this process loads each model once and gives it to every later job."""
+    global _keeping
+    _keeping = True
+
+
 def create(selection: Selection, model_path: str, cpu_threads: int) -> AsrBackend:
+    key = (selection.backend, model_path, selection.device, selection.compute_type, cpu_threads)
+    kept = _KEPT.get(key)
+    if kept is not None and kept.reusable:
+        return kept
     module = importlib.import_module(REGISTRY[selection.backend].module)
-    return module.create(model_path, selection.device, selection.compute_type, cpu_threads)  # type: ignore[no-any-return]
+    backend: AsrBackend = module.create(model_path, selection.device, selection.compute_type, cpu_threads)
+    if _keeping:
+        _KEPT[key] = backend
+    return backend
