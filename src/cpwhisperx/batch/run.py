@@ -39,8 +39,11 @@ class BatchRun(Listener):
     running: dict[str, FilmProgress] = field(default_factory=dict)
     ran_now: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self._by_key = {entry.key: entry for entry in self.record.films}
+
     def entry(self, key: str) -> FilmEntry:
-        return next(e for e in self.record.films if e.key == key)
+        return self._by_key[key]
 
     def save(self) -> None:
         self.record.save(self.folder)
@@ -147,7 +150,8 @@ def prepare_films(record: BatchRecord, films: list[Film], *, user: str | None) -
             entry.finished = now_iso()
             log.warning("%s: %s", entry.name, entry.message)
             continue
-        entry.state = "pending" if entry.state != "interrupted" else "interrupted"
+        if entry.state != "interrupted":  # an interrupted film keeps saying so until it starts again
+            entry.state = "pending"
         to_run.append(entry)
     to_run.sort(key=lambda e: -(e.audio_seconds or 0))
     return [entry.key for entry in to_run]
@@ -164,9 +168,10 @@ def _existing_job(entry: FilmEntry) -> Job | None:
 
 def tasks_for(record: BatchRecord, keys: list[str], run_values: Mapping[str, str]) -> list[FilmTask]:
     """Each film's task; a film's own WHISPER_CPU_THREADS outranks the batch's share of the cores."""
+    by_key = {entry.key: entry for entry in record.films}
     tasks = []
     for key in keys:
-        entry = next(e for e in record.films if e.key == key)
+        entry = by_key[key]
         values = {k: v for k, v in run_values.items() if k not in entry.values}
         tasks.append(FilmTask(key, str(entry.job_dir), values))
     return tasks
