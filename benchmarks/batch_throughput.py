@@ -19,43 +19,14 @@ import json
 import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 
-import numpy as np
-from common import run_transcribe, transcript_text
+from common import hindi_films, run_transcribe, transcript_text
 
-from cpwhisperx.media import SAMPLE_RATE, tool_path
+from cpwhisperx.media import tool_path
 from cpwhisperx.samples import build_sample_film
 
-HINDI_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "hindi-dev"
 NO_CACHE = ("--set", "CACHE_ENABLED=false")
-
-
-def hindi_films(folder: Path, count: int) -> list[Path]:
-    """The hindi-dev clips in `count` groups, each joined with short pauses into one film."""
-    with (HINDI_DEV / "manifest.tsv").open(encoding="utf-8") as handle:
-        names = [row["file"] for row in csv.DictReader(handle, delimiter="\t")]
-    films = []
-    for index in range(count):
-        out = folder / f"hindi-{index + 1}.m4a"
-        films.append(out)
-        if out.is_file():
-            continue
-        pause = np.zeros(int(0.8 * SAMPLE_RATE), "<i2")
-        pieces = []
-        for name in names[index::count]:
-            with wave.open(str(HINDI_DEV / name), "rb") as clip:
-                pieces += [np.frombuffer(clip.readframes(clip.getnframes()), "<i2"), pause]
-        wav = folder / f"hindi-{index + 1}.wav"
-        with wave.open(str(wav), "wb") as handle:
-            handle.setnchannels(1)
-            handle.setsampwidth(2)
-            handle.setframerate(SAMPLE_RATE)
-            handle.writeframes(np.concatenate(pieces).tobytes())
-        subprocess.run([tool_path("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", "-b:a", "96k", str(out)], check=True)
-        wav.unlink()
-    return films
 
 
 def build_films(folder: Path) -> list[tuple[Path, str]]:
@@ -65,7 +36,7 @@ def build_films(folder: Path) -> list[tuple[Path, str]]:
         path = folder / f"english-{seconds}s.mp4"
         build_sample_film(path, min_duration=seconds)
         english.append((path, "en"))
-    return english + [(path, "hi") for path in hindi_films(folder, 4)]
+    return english + [(path, "hi") for path, _ in hindi_films(folder, 4)]
 
 
 def duration(path: Path) -> float:

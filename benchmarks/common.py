@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 
+import numpy as np
+
+from cpwhisperx.media import SAMPLE_RATE, tool_path
+
+HINDI_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "hindi-dev"
 TITLES = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint"}
 
 
@@ -38,3 +46,37 @@ def run_transcribe(media: Path, workdir: Path, *extra: str) -> tuple[float, Path
 def transcript_text(job: Path) -> str:
     (txt,) = (job / "11_subtitle_generation").glob("*.txt")
     return txt.read_text(encoding="utf-8")
+
+
+def asr_seconds(job: Path) -> float:
+    """How long the ASR stage decoded (its transcribe_seconds: language detection and decoding)."""
+    return float(json.loads((job / "06_asr" / "manifest.json").read_text(encoding="utf-8"))["metrics"]["transcribe_seconds"])
+
+
+def hindi_films(folder: Path, count: int) -> list[tuple[Path, str]]:
+    """The hindi-dev clips in `count` groups, each joined with short pauses into one film; each
+    film with its reference text (the clips' references in order)."""
+    with (HINDI_DEV / "manifest.tsv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    films = []
+    for index in range(count):
+        group = rows[index::count]
+        out = folder / f"hindi-{index + 1}.m4a"
+        films.append((out, " ".join(row["reference_text"] for row in group)))
+        if out.is_file():
+            continue
+        pause = np.zeros(int(0.8 * SAMPLE_RATE), "<i2")
+        pieces = []
+        for row in group:
+            with wave.open(str(HINDI_DEV / row["file"]), "rb") as clip:
+                pieces += [np.frombuffer(clip.readframes(clip.getnframes()), "<i2"), pause]
+        wav = folder / f"hindi-{index + 1}.wav"
+        with wave.open(str(wav), "wb") as handle:
+            handle.setnchannels(1)
+            handle.setsampwidth(2)
+            handle.setframerate(SAMPLE_RATE)
+            handle.writeframes(np.concatenate(pieces).tobytes())
+        subprocess.run([tool_path("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", "-b:a", "96k", str(out)],
+                       check=True)
+        wav.unlink()
+    return films

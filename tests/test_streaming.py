@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from cpwhisperx.asr import longform
+from cpwhisperx.asr.blocks import plan_blocks
 from cpwhisperx.asr.faster_whisper import FasterWhisperBackend
+from cpwhisperx.asr.lockstep import _aligned_prompts
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.config import Settings
 from cpwhisperx.media import SAMPLE_RATE, WavReader, read_wav
@@ -192,29 +194,74 @@ def test_chunks_join_into_one_transcript(backend: FasterWhisperBackend, speech_w
     assert "tokens" not in transcript.to_json()
 
 
+def test_batched_streams_decode_as_sequential_decoding(speech_wav: Path, speech_regions_s: list[tuple[float, float]]) -> None:
+    """Blocks decoded side by side, several windows a batch, give what each decoded alone gives:
+    unfinished segments carried into the next window, context carried from chunk to chunk."""
+    sequential, batched = english_options(), replace(english_options(), batch_size=8)
+    limits = longform.ChunkLimits(speech_seconds=40.0, span_seconds=60.0)
+    regions = speech_regions_s
+    blocks = [regions[:4], regions[4:], regions[1:3]]  # streams need not be neighbours
+    with WavReader(speech_wav) as reader:
+        first = longform.plan_chunks(reader, blocks[0], limits)
+        # the first block: a chunk of more than one window, then a chunk continuing its text
+        assert len(first) == 2 and sum(e - s for s, e in first[0].regions or []) > 30.0
+        alone = [longform.decode_chunks(fresh_backend(), reader, block, sequential, lambda _: None, limits)[0] for block in blocks]
+        done: list[float] = []
+        together = {index: segments for index, segments, _, _ in
+                    longform.decode_streams(fresh_backend(), reader, blocks, batched, done.append, limits)}
+    assert sorted(together) == list(range(len(blocks))) and done
+    for index, segments in enumerate(alone):
+        assert [seg.text for seg in together[index]] == [seg.text for seg in segments], index
+        assert [seg.start for seg in together[index]] == pytest.approx([seg.start for seg in segments], abs=0.05)
+        assert [len(seg.words) for seg in together[index]] == [len(seg.words) for seg in segments]
+    text = " ".join(seg.text for seg in together[0] + together[1])
+    assert jiwer.wer(plain(reference_words()), plain(text)) < 0.1, text
+
+
+def test_batched_windows_failing_their_checks_fall_back(speech_wav: Path, speech_regions_s: list[tuple[float, float]]) -> None:
+    # no average log-probability passes 0: every window is decoded again at each temperature,
+    # and keeps the most probable of its attempts, marked with the last temperature
+    options = replace(english_options(), batch_size=4, temperatures=(0.0, 0.6), log_prob_threshold=0.0, best_of=2)
+    blocks = [list(block.regions) for block in plan_blocks(speech_regions_s, radius=10.0)]
+    backend = fresh_backend()
+    with WavReader(speech_wav) as reader:
+        found = {index: segments for index, segments, _, _ in longform.decode_streams(backend, reader, blocks, options, lambda _: None)}
+    segments = [seg for index in sorted(found) for seg in found[index]]
+    assert segments and {seg.temperature for seg in segments} == {0.6}
+    assert not backend.reusable  # it sampled
+    assert jiwer.wer(plain(reference_words()), plain(" ".join(seg.text for seg in segments))) < 0.15
+
+
+def test_batched_prompts_keep_hotwords_and_the_latest_context() -> None:
+    sot, prev = 50258, 50361
+    hotwords, old, recent = [7, 8], [1, 2, 3], [4, 5]
+    prompts = [[prev, *hotwords, *old, *recent, sot, 1000], [prev, *hotwords, *recent, sot, 1000]]
+    assert _aligned_prompts(prompts, [sot, sot], keep=3) == [[prev, *hotwords, *recent, sot, 1000]] * 2
+
+
 def test_context_carried_as_one_decode_would() -> None:
     def seg(tokens: list[int], temperature: float) -> Segment:
         return Segment(id=0, start=0.0, end=1.0, text="x", temperature=temperature, tokens=tokens)
 
-    def prompt(context: longform._Context) -> tuple[str | None, tuple[int, ...]]:
+    def prompt(context: longform.Context) -> tuple[str | None, tuple[int, ...]]:
         carried = context.options(options)
         return carried.initial_prompt, carried.previous_tokens
 
     options = replace(english_options(), initial_prompt="Names: Elinor.")
-    context = longform._Context(options)
+    context = longform.Context(options)
     context.extend([seg([1, 2], 0.0), seg([3], 0.2)])
     assert prompt(context) == ("Names: Elinor.", (1, 2, 3))
     context.extend([seg([4, 5], 0.8), seg([6], 0.0)])  # a window decoded hot resets the prompt
     assert prompt(context) == (None, (6,))
-    context = longform._Context(options)
+    context = longform.Context(options)
     context.extend([seg(list(range(300)), 0.0)])  # only the last 223 tokens are read: the prompt has scrolled out
     assert prompt(context) == (None, tuple(range(77, 300)))
-    unconditioned = longform._Context(replace(options, condition_on_previous_text=False))
+    unconditioned = longform.Context(replace(options, condition_on_previous_text=False))
     unconditioned.extend([seg([1], 0.0)])  # only the first window is prompted
     assert prompt(unconditioned) == (None, ())
-    batched = longform._Context(replace(options, batch_size=8))  # every window gets the initial prompt alone
+    batched = longform.Context(replace(options, batch_size=8))  # batched streams carry their text as one decode does
     batched.extend([seg([1], 0.0)])
-    assert prompt(batched) == ("Names: Elinor.", ())
+    assert prompt(batched) == ("Names: Elinor.", (1,))
 
 
 def test_without_speech_regions_chunks_are_cut_in_pauses(backend: FasterWhisperBackend, speech_pcm: np.ndarray,

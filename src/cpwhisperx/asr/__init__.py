@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -13,8 +13,9 @@ from cpwhisperx.hardware import cuda_device_count, importable, supported_compute
 if TYPE_CHECKING:
     import numpy as np
 
+    from cpwhisperx.asr.lockstep import StreamSource
     from cpwhisperx.asr.options import DecodeOptions
-    from cpwhisperx.transcript import Transcript
+    from cpwhisperx.transcript import Segment, Transcript
 
 
 class AsrBackend(Protocol):
@@ -39,6 +40,13 @@ class AsrBackend(Protocol):
         (media times) when given, else all of it. Times (segments, words, progress) are media times.
         Segments carry their Whisper `tokens`, so that a later call can continue the decode through
         `options.previous_tokens`."""
+        ...
+
+    def transcribe_streams(self, sources: Sequence[StreamSource], options: DecodeOptions,
+                           progress: Callable[[float], None]) -> Iterator[tuple[int, list[Segment], str, float]]:
+        """Independent streams of chunks decoded side by side, `options.batch_size` windows at a
+        time, each as `transcribe` would decode its chunks one after the other; (index, segments in
+        media times, language, its probability) of each stream as it finishes."""
         ...
 
 

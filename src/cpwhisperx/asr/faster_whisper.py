@@ -1,23 +1,25 @@
-"""The faster-whisper backend (CTranslate2), sequential or batched."""
+"""The faster-whisper backend (CTranslate2), sequential or batched (see `lockstep`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ctranslate2
 import numpy as np
-from faster_whisper import BatchedInferencePipeline, WhisperModel
+from faster_whisper import WhisperModel
 from faster_whisper.transcribe import restore_speech_timestamps
 
+from cpwhisperx.asr.lockstep import LockstepDecoder, StreamSource
+from cpwhisperx.asr.longform import Chunk
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.asr.script_tokens import tokens_outside
 from cpwhisperx.media import SAMPLE_RATE
 from cpwhisperx.transcript import Segment, Transcript, Word
 
 log = logging.getLogger("cpwhisperx.asr.faster_whisper")
-WINDOW_SECONDS = 30.0
 # Temperature fallback samples: the seed makes a film's transcript the same from run to run.
 # CTranslate2 seeds each thread's generator once, when it first samples; a model that has sampled
 # is therefore not reused for another job (see `reusable`).
@@ -76,8 +78,12 @@ class FasterWhisperBackend:
         offset: int = 0,
     ) -> Transcript:
         end = (offset + len(audio)) / SAMPLE_RATE
+        if options.batch_size > 1:
+            source = _OnePiece(audio, regions, offset, options)
+            ((_, result, language, probability),) = self.transcribe_streams([source], options, lambda _: None)
+            progress(end)
+            return Transcript(language=language, language_probability=round(probability, 4), duration=round(end, 3), segments=result)
         chunks, speech = _speech(audio, regions, offset)
-        speech_seconds = len(speech) / SAMPLE_RATE
         common: dict[str, Any] = dict(
             language=options.language, task=options.task, beam_size=options.beam_size, best_of=options.best_of,
             patience=options.patience, compression_ratio_threshold=options.compression_ratio_threshold,
@@ -87,22 +93,37 @@ class FasterWhisperBackend:
             suppress_tokens=self._suppress_tokens(options.allowed_scripts),
         )
         ctranslate2.set_random_seed(SAMPLING_SEED)
-        if options.batch_size > 1:
-            pipeline = BatchedInferencePipeline(self.model)
-            segments, info = pipeline.transcribe(
-                speech, vad_filter=False, clip_timestamps=_windows(chunks, speech_seconds), batch_size=options.batch_size,
-                temperature=list(options.temperatures), without_timestamps=False, **common,
-            )
-        else:
-            segments, info = self.model.transcribe(
-                speech, vad_filter=False, temperature=list(options.temperatures),
-                condition_on_previous_text=options.condition_on_previous_text, **common,
-            )
-        shift = 0.0
-        if chunks:  # times come back in the media's time line: the regions are given in it
+        segments, info = self.model.transcribe(
+            speech, vad_filter=False, temperature=list(options.temperatures),
+            condition_on_previous_text=options.condition_on_previous_text, **common,
+        )
+        result = self._converted(segments, chunks, 0.0 if chunks else offset / SAMPLE_RATE, options, progress)
+        progress(end)
+        return Transcript(language=info.language, language_probability=round(float(info.language_probability), 4),
+                          duration=round(end, 3), segments=result)
+
+    def transcribe_streams(self, sources: Sequence[StreamSource], options: DecodeOptions,
+                           progress: Callable[[float], None]) -> Iterator[tuple[int, list[Segment], str, float]]:
+        """Independent streams decoded side by side, `options.batch_size` windows at a time, each
+        as sequential decoding would decode it; (index, segments, language, probability) of each
+        stream as it finishes."""
+        ctranslate2.set_random_seed(SAMPLING_SEED)
+        decoder = LockstepDecoder(
+            self.model, prompt=self._prompt, suppress=lambda o: self._suppress_tokens(o.allowed_scripts), speech=_speech,
+            convert=lambda found, chunks, shift, o: self._converted(found, chunks, shift, o, lambda _: None))
+        try:
+            yield from decoder.decode(sources, options, progress)
+        finally:
+            if decoder.sampled:
+                self.reusable = False
+
+    def _converted(self, segments: Any, chunks: list[dict[str, int]] | None, shift: float, options: DecodeOptions,
+                   progress: Callable[[float], None]) -> list[Segment]:
+        """faster-whisper's segments in the media's time line: through the speech `chunks` joined
+        end to end when given, else moved by `shift` seconds."""
+        if chunks:
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
-        else:
-            shift = offset / SAMPLE_RATE
+            shift = 0.0
         result = []
         for number, seg in enumerate(segments):
             words = [Word(start=_shifted(w.start, shift), end=_shifted(w.end, shift), text=w.word, probability=round(w.probability, 4))
@@ -115,9 +136,30 @@ class FasterWhisperBackend:
             progress(result[-1].end)
             if seg.temperature or _failed_checks(seg, options):
                 self.reusable = False
-        progress(end)
-        return Transcript(language=info.language, language_probability=round(float(info.language_probability), 4),
-                          duration=round(end, 3), segments=result)
+        return result
+
+
+@dataclass
+class _OnePiece:
+    """Audio already read, as a stream of one chunk."""
+
+    audio: np.ndarray
+    regions: list[tuple[float, float]] | None
+    offset: int
+    base: DecodeOptions
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return [Chunk(self.offset, self.offset + len(self.audio), self.regions)]
+
+    def read(self, chunk: Chunk) -> np.ndarray:
+        return self.audio
+
+    def options(self, base: DecodeOptions) -> DecodeOptions:
+        return self.base
+
+    def extend(self, segments: list[Segment]) -> None:
+        pass
 
 
 def _failed_checks(seg: Any, options: DecodeOptions) -> bool:
@@ -140,26 +182,6 @@ def _speech(audio: np.ndarray, regions: list[tuple[float, float]] | None,
     pieces = [audio[max(0, c["start"] - offset):max(0, c["end"] - offset)] for c in chunks]
     speech = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
     return chunks, speech
-
-
-def _windows(chunks: list[dict[str, int]] | None, speech_seconds: float) -> list[dict[str, float]]:
-    """≤ 30 s windows over the joined speech, cut at region boundaries where possible."""
-    if speech_seconds <= 0:
-        return []
-    lengths = [(c["end"] - c["start"]) / SAMPLE_RATE for c in chunks] if chunks else [speech_seconds]
-    windows: list[dict[str, float]] = []
-    start = position = 0.0
-    for length in lengths:
-        if position + length - start > WINDOW_SECONDS and position > start:
-            windows.append({"start": start, "end": position})
-            start = position
-        position += length
-        while position - start > WINDOW_SECONDS:
-            windows.append({"start": start, "end": start + WINDOW_SECONDS})
-            start += WINDOW_SECONDS
-    if position > start:
-        windows.append({"start": start, "end": position})
-    return windows
 
 
 def create(model_path: str, device: str, compute_type: str, cpu_threads: int) -> FasterWhisperBackend:

@@ -11,7 +11,7 @@ Media whose speech fits in one chunk is decoded exactly as in one piece.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -40,7 +40,8 @@ CHUNK_SPAN_SECONDS = 300.0
 QUIET_SEARCH_SECONDS = 10.0
 QUIET_WINDOW_SECONDS = 0.1
 QUIET_STEP_SAMPLES = 160
-WHISPER_WINDOW_SAMPLES = 30 * SAMPLE_RATE
+WHISPER_WINDOW_SECONDS = 30.0
+WHISPER_WINDOW_SAMPLES = int(WHISPER_WINDOW_SECONDS) * SAMPLE_RATE
 # faster-whisper's prompt_reset_on_temperature: a window decoded hotter than this is not context.
 PROMPT_RESET_TEMPERATURE = 0.5
 # Whisper reads at most this many tokens of context (half its 448-token window, less one).
@@ -121,16 +122,15 @@ def _quietest(samples: np.ndarray) -> int:
     return int(starts[best]) + size // 2
 
 
-class _Context:
+class Context:
     """What one decode of the whole would carry into the next chunk's first window: the initial
     prompt and the tokens decoded since (timestamps included: a prompt of bare text makes Whisper
     drop its timestamps and run segments together), until a window decoded hotter than
     PROMPT_RESET_TEMPERATURE resets it. Without conditioning on previous text, only the first
-    window is prompted; in batched decoding, every window is, with the initial prompt alone."""
+    window is prompted."""
 
     def __init__(self, options: DecodeOptions) -> None:
         self.initial_prompt = options.initial_prompt
-        self.batched = options.batch_size > 1
         self.conditioned = options.condition_on_previous_text
         self.tokens: list[int] = []
 
@@ -138,8 +138,6 @@ class _Context:
         return replace(options, initial_prompt=self.initial_prompt, previous_tokens=tuple(self.tokens))
 
     def extend(self, segments: Iterable[Segment]) -> None:
-        if self.batched:
-            return
         if not self.conditioned:
             self.initial_prompt, self.tokens = None, []
             return
@@ -161,11 +159,46 @@ def transcribe(backend: AsrBackend, reader: WavReader, regions: list[tuple[float
                       segments=[seg.model_copy(update={"id": number}) for number, seg in enumerate(segments)])
 
 
+@dataclass
+class ChunkStream:
+    """Chunks decoded one after the other, the text of each carried into the next (a stream of
+    batched decoding)."""
+
+    reader: WavReader
+    chunks: list[Chunk]
+    context: Context
+
+    def read(self, chunk: Chunk) -> np.ndarray:
+        return self.reader.read(chunk.start, chunk.end)
+
+    def options(self, base: DecodeOptions) -> DecodeOptions:
+        return self.context.options(base)
+
+    def extend(self, segments: list[Segment]) -> None:
+        self.context.extend(segments)
+
+
+def decode_streams(backend: AsrBackend, reader: WavReader, region_lists: list[list[tuple[float, float]]], options: DecodeOptions,
+                   progress: Callable[[float], None], limits: ChunkLimits = DEFAULT_LIMITS
+                   ) -> Iterator[tuple[int, list[Segment], str | None, float | None]]:
+    """Independent lists of speech regions (blocks), each decoded on its own: (index, segments in
+    media times, language, probability) of each. With WHISPER_BATCH_SIZE above 1 they are decoded
+    side by side and come in the order they finish; else one after the other."""
+    if options.batch_size <= 1:
+        for index, regions in enumerate(region_lists):
+            yield index, *decode_chunks(backend, reader, regions, options, progress, limits)
+        return
+    streams = [ChunkStream(reader, plan_chunks(reader, regions, limits), Context(options)) for regions in region_lists]
+    yield from backend.transcribe_streams(streams, options, progress)
+
+
 def decode_chunks(backend: AsrBackend, reader: WavReader, regions: list[tuple[float, float]] | None, options: DecodeOptions,
                   progress: Callable[[float], None], limits: ChunkLimits = DEFAULT_LIMITS) -> tuple[list[Segment], str | None, float | None]:
     """The segments of the speech `regions` (all the audio when None), in media times, and the
     language decoded (detected on the first chunk when not given) with its probability."""
-    context = _Context(options)
+    if options.batch_size > 1:
+        return _decode_side_by_side(backend, reader, regions, options, progress, limits)
+    context = Context(options)
     language, probability = options.language, None
     segments: list[Segment] = []
     chunks = plan_chunks(reader, regions, limits)
@@ -184,6 +217,30 @@ def decode_chunks(backend: AsrBackend, reader: WavReader, regions: list[tuple[fl
         context.extend(part.segments)
         segments.extend(part.segments)
     return segments, language, probability
+
+
+def _decode_side_by_side(backend: AsrBackend, reader: WavReader, regions: list[tuple[float, float]] | None,
+                         options: DecodeOptions, progress: Callable[[float], None],
+                         limits: ChunkLimits) -> tuple[list[Segment], str | None, float | None]:
+    """One stretch of speech as up to `options.batch_size` streams decoded side by side: cut into
+    chunks of about a window each, consecutive chunks making a stream. Each stream but the first
+    starts without the text before it."""
+    if options.language is None:  # one language for all the streams, as one decode would find it on its first window
+        language, _, _ = detect_language(backend, reader, regions, [], options.language_detection_segments)
+        options = replace(options, language=language)
+    speech = sum(end - start for start, end in regions) if regions is not None else reader.duration
+    share = max(WHISPER_WINDOW_SECONDS, speech / options.batch_size)
+    chunks = plan_chunks(reader, regions, replace(limits, speech_seconds=min(limits.speech_seconds, share)))
+    count = min(options.batch_size, len(chunks))
+    bounds = [round(i * len(chunks) / count) for i in range(count + 1)] if count else [0]
+    streams = [ChunkStream(reader, chunks[a:b], Context(options)) for a, b in zip(bounds, bounds[1:], strict=False)]
+    found: dict[int, tuple[list[Segment], str, float]] = {}
+    for index, segments, language, probability in backend.transcribe_streams(streams, options, progress):
+        found[index] = (segments, language, probability)
+    if not found:
+        return [], options.language, None
+    _, language, probability = found[0]
+    return [seg for index in sorted(found) for seg in found[index][0]], options.language or language, probability
 
 
 def speech_head(reader: WavReader, regions: list[tuple[float, float]] | None, samples: int) -> np.ndarray:

@@ -50,13 +50,10 @@ class DecodeOptions:
         )
 
     def batched_tradeoffs(self) -> list[str]:
-        """What batched decoding leaves out of these options, in words for the run's warnings."""
-        if self.batch_size <= 1:
+        """What batched decoding of one stretch of speech (no speech regions, a language run, the
+        translate task) changes, in words for the run's warnings; blocks of speech regions are
+        independent and lose nothing."""
+        if self.batch_size <= 1 or not self.condition_on_previous_text:
             return []
-        lost = []
-        if len(self.temperatures) > 1:
-            lost.append(f"only the first temperature ({self.temperatures[0]}) is used: a window that fails the compression-ratio "
-                        f"or log-probability check is not decoded again at higher temperatures (best_of {self.best_of} unused)")
-        if self.condition_on_previous_text:
-            lost.append("each window is decoded without the text before it (WHISPER_CONDITION_ON_PREVIOUS_TEXT has no effect)")
-        return lost
+        return [f"the speech is cut into up to {self.batch_size} stretches decoded side by side; each but the first starts "
+                "without the text before it (WHISPER_CONDITION_ON_PREVIOUS_TEXT)"]

@@ -194,11 +194,11 @@ def _decode(io: StageIO, reader: WavReader, regions: list[tuple[float, float]] |
                     main_language, options.language, s.HINDI_DECODE_SCRIPT)
     if options.initial_prompt and not s.WHISPER_INITIAL_PROMPT:
         io.log.info("script steering prompt for %s: %s", main_language, options.initial_prompt)
-    for lost in options.batched_tradeoffs():
-        io.warn(f"WHISPER_BATCH_SIZE={options.batch_size}: {lost}")
     started = time.perf_counter()
     repair = _script_repairer(io, load, reader, options, via_urdu) if s.SCRIPT_CHECK else None
     if regions is None or s.LANGUAGE_PER_SEGMENT:
+        for lost in options.batched_tradeoffs():
+            io.warn(f"WHISPER_BATCH_SIZE={options.batch_size}: {lost}")
         runs = _language_runs(io, load(), reader, regions, main_language) if s.LANGUAGE_PER_SEGMENT else []
         with ProgressReporter("transcribing", duration, io.log) as bar:
             if s.LANGUAGE_PER_SEGMENT:
@@ -249,33 +249,43 @@ def _transcribe_blocks(io: StageIO, load: _ModelLoader, reader: WavReader, regio
                "speech_seconds_reused": 0.0, "speech_seconds_decoded": 0.0, "seconds_saved": 0.0}
     blocks = plan_blocks(regions)
     io.log.info("%d speech regions in %d blocks", len(regions), len(blocks))
+    probes = [store.probe(block, reader.read_seconds(block.start, block.end)) if store else None for block in blocks]
+    found = [store.find(probe) if store and probe else None for probe in probes]
+    results: dict[int, tuple[list[Segment], list[dict[str, object]] | None]] = {}
+    missing = [number for number, hit in enumerate(found) if hit is None]
+    clock = time.perf_counter()
+    # with WHISPER_BATCH_SIZE above 1 the blocks are decoded side by side, finishing in any order
+    for index, decoded, _, _ in longform.decode_streams(load(), reader, [list(blocks[n].regions) for n in missing], options, progress) \
+            if missing else ():
+        number = missing[index]
+        part, part_repairs = [seg.model_copy(update={"id": n}) for n, seg in enumerate(decoded)], None
+        if repair:
+            block_transcript, part_repairs = repair(Transcript(language=language or "und", duration=round(reader.duration, 3),
+                                                               segments=part), lambda _: None)
+            part = block_transcript.segments
+        probe = probes[number]
+        if store and probe:
+            store.put(probe, part, part_repairs, time.perf_counter() - clock)
+        clock = time.perf_counter()
+        results[number] = (part, part_repairs)
     plan = []
-    for block in blocks:
-        probe = store.probe(block, reader.read_seconds(block.start, block.end)) if store else None
-        found = store.find(probe) if store and probe else None
-        if found is not None:
-            part, part_repairs, done = found.segments, found.repairs, "reused"
-            figures["seconds_saved"] += found.seconds
-            io.log.debug("block %.2f–%.2f s reused (matched by %s)", block.start, block.end, found.match)
+    for number, block in enumerate(blocks):
+        hit = found[number]
+        if hit is not None:
+            part, part_repairs, done = hit.segments, hit.repairs, "reused"
+            figures["seconds_saved"] += hit.seconds
+            io.log.debug("block %.2f–%.2f s reused (matched by %s)", block.start, block.end, hit.match)
         else:
-            clock = time.perf_counter()
-            decoded, _, _ = longform.decode_chunks(load(), reader, list(block.regions), options, progress)
-            part, part_repairs, done = [seg.model_copy(update={"id": n}) for n, seg in enumerate(decoded)], None, "decoded"
-            if repair:
-                block_transcript, part_repairs = repair(Transcript(language=language or "und", duration=round(reader.duration, 3),
-                                                                   segments=part), lambda _: None)
-                part = block_transcript.segments
-            if store and probe:
-                store.put(probe, part, part_repairs, time.perf_counter() - clock)
+            (part, part_repairs), done = results[number], "decoded"
         plan.append({"start": block.start, "end": block.end, "regions": len(block.regions), "speech_seconds": round(block.speech_seconds, 3),
-                     "result": found.match if found else "decoded", "seconds_saved": found.seconds if found else 0.0})
+                     "result": hit.match if hit else "decoded", "seconds_saved": hit.seconds if hit else 0.0})
         figures[f"blocks_{done}"] += 1
         figures[f"regions_{done}"] += len(block.regions)
         figures[f"speech_seconds_{done}"] += block.speech_seconds
         if repairs is not None:
             repairs.extend({**r, "segment": len(segments) + int(r["segment"])} for r in part_repairs or [])  # type: ignore[call-overload]
         segments.extend(part)
-        progress(block.end)
+    progress(blocks[-1].end if blocks else 0.0)
     if repairs is not None:
         io.log.info("script check: each segment of the %d blocks decoded checked, %d repaired (cached blocks keep their repairs)",
                     figures["blocks_decoded"], len(repairs))
