@@ -2,12 +2,14 @@
 actor killed mid-batch, and what that cost.
 
     .venv/bin/python benchmarks/batch_throughput.py     # first: the films and the separate runs' transcripts
-    .venv/bin/python benchmarks/batch_ray.py [--work DIR]
+    .venv/bin/python benchmarks/batch_ray.py [--storage shared|ship] [--work DIR]
 
 Starts a Ray head on 127.0.0.1 (2 CPUs), runs `cpwx batch --engine ray` on the films, kills the
 actor of the first film whose speech recognition is running, and prints: whether all 8 completed,
 how many transcripts match those of the separate `cpwx transcribe` runs, and, per film, its
-attempts and the stages each of its runs did (from the job's pipeline logs).
+attempts and the stages each of its runs did (from the job's pipeline logs). `--storage ship`
+sends every film through Ray's object store (BATCH_RAY_STORAGE=ship), as for nodes that do not
+mount the batch's storage.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def start_head() -> tuple[str, str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/cpwx-bench-batch"))
+    parser.add_argument("--storage", choices=("shared", "ship"), default="shared")
     args = parser.parse_args()
     reference_file = args.work / "serial_transcripts.json"
     if not reference_file.is_file():
@@ -58,7 +61,7 @@ def main() -> int:
     try:
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "cpwhisperx", "batch", str(manifest), "--engine", "ray", "--address", address,
-                                    "--set", "CACHE_ENABLED=false"], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                    "--set", "CACHE_ENABLED=false", "--set", f"BATCH_RAY_STORAGE={args.storage}"], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         killed = None
         while killed is None and process.poll() is None:
             for record_path in (workdir / "out" / "batches").glob("*/batch.json"):
@@ -66,7 +69,7 @@ def main() -> int:
                     asr = Path(entry.get("job_dir") or "/nonexistent") / "06_asr" / "manifest.json"
                     if entry["state"] == "running" and asr.is_file() and json.loads(asr.read_text(encoding="utf-8"))["status"] == "running":
                         killed = entry
-                        os.kill(int(entry["worker"].split("pid ")[1].rstrip(")")), signal.SIGKILL)
+                        os.kill(int(re.search(r"pid (\d+)", entry["worker"]).group(1)), signal.SIGKILL)
                         print(f"killed {entry['worker']} while {entry['name']} was in its speech recognition")
                         break
                 if killed:

@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/batched_decoding.py [--batch-size N] [--work DIR]
 
-Three sets, each decoded by `cpwx transcribe` twice, sequentially and batched, cache off:
-the 2-minute sample film (WER), the five LibriVox recordings as five runs (WER over the set), and
-the 30 hindi-dev clips joined into one 5-minute film, `-s hi` (CER, scored as `hindi_dev.py`
-scores). Times: the whole command, and the ASR stage's decoding alone (language detection and
+Four sets, each decoded by `cpwx transcribe` twice, sequentially and batched, cache off:
+the 2-minute sample film (WER), the five LibriVox recordings as five runs (WER over the set), the
+30 hindi-dev clips as 30 runs, `-s hi` (CER over the set, scored as `hindi_dev.py` scores), and the
+same clips joined into 4 films of about 70 s, several blocks each (CER over the 4). Times: the whole command, and the ASR stage's decoding alone (language detection and
 decoding, from its manifest). Targets: WER within 0.3 points and CER within 1 point of
 sequential; speed ≥ 1.5×.
 """
@@ -13,11 +13,12 @@ sequential; speed ≥ 1.5×.
 from __future__ import annotations
 
 import argparse
+import csv
 import tempfile
 from pathlib import Path
 
 import jiwer
-from common import asr_seconds, hindi_films, normalise_english, run_transcribe, transcript_text
+from common import HINDI_DEV, asr_seconds, hindi_films, normalise_english, run_transcribe, transcript_text
 
 from cpwhisperx.evaluation import normalise_hindi
 from cpwhisperx.samples import build_sample_film, film_reference_text, librivox_clips
@@ -48,11 +49,15 @@ def main() -> int:
         film = work / "film_2min.mp4"
         segments = build_sample_film(film, repeat=2, min_duration=125.0)
         clips = librivox_clips()
-        ((hindi, hindi_reference),) = hindi_films(work, 1)
+        with (HINDI_DEV / "manifest.tsv").open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+        joined = hindi_films(work, 4)
+        hindi = ("-s", "hi", "--set", "NUMBERS=words")
         sets = [
             ("2-minute film", [film], (), "WER", [film_reference_text(segments)]),
             ("LibriVox clips", [c.path for c in clips], (), "WER", [c.reference for c in clips]),
-            ("hindi-dev, one film", [hindi], ("-s", "hi", "--set", "NUMBERS=words"), "CER", [hindi_reference]),
+            ("hindi-dev clips", [HINDI_DEV / row["file"] for row in rows], hindi, "CER", [row["reference_text"] for row in rows]),
+            ("hindi-dev, 4 films", [path for path, _ in joined], hindi, "CER", [reference for _, reference in joined]),
         ]
         print(f"{'set':<22} {'decoding':<10} {'error':>7} {'command s':>10} {'ASR s':>8}")
         for name, media, extra, metric, references in sets:

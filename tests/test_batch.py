@@ -3,11 +3,13 @@ the bundled model, recorded in batch.json, resumed, and kept apart when one fail
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from conftest import batch_and_alone_transcripts, cpwx, ffmpeg, job_dirs
 
 from cpwhisperx.batch.films import gather_films
 from cpwhisperx.batch.local import plan_workers
+from cpwhisperx.batch.shipping import pack, relocate_media, unpack
 from cpwhisperx.config import validate
 from cpwhisperx.errors import InvalidInput
 from cpwhisperx.samples import librivox_clips
@@ -171,3 +174,32 @@ def test_films_after_a_sampled_one_decode_as_they_would_alone(tmp_path: Path, cl
         theirs = json.loads((job / "06_asr" / "transcript.json").read_text(encoding="utf-8"))
         assert any(s["temperature"] > 0 for s in mine["segments"])
         assert [s["text"] for s in mine["segments"]] == [s["text"] for s in theirs["segments"]] != []
+
+
+def test_shipped_files_come_back_with_the_users_media_path(tmp_path: Path) -> None:
+    job = tmp_path / "job"
+    (job / "01_demux").mkdir(parents=True)
+    (job / "job.json").write_text(json.dumps({"media": {"path": "/films/a.mp4"}}), encoding="utf-8")
+    manifest = job / "01_demux" / "manifest.json"
+    manifest.write_text(json.dumps({"inputs": [{"path": "/films/a.mp4", "sha256": "x"}, {"path": "other.wav"}]}), encoding="utf-8")
+    os.utime(manifest, ns=(1_000_000_000, 1_000_000_000))
+    data, sent = pack(job, {})
+    again, still = pack(job, sent)
+    assert unpack(again, tmp_path / "empty") == [] and still == sent  # nothing changed: nothing sent
+    copy = tmp_path / "scratch"
+    names = unpack(data, copy)
+    assert sorted(names) == ["01_demux/manifest.json", "job.json"]
+    relocate_media(copy, names, "/films/a.mp4", "/scratch/media/a.mp4")
+    assert json.loads((copy / "job.json").read_text(encoding="utf-8"))["media"]["path"] == "/scratch/media/a.mp4"
+    inputs = json.loads((copy / "01_demux" / "manifest.json").read_text(encoding="utf-8"))["inputs"]
+    assert [r["path"] for r in inputs] == ["/scratch/media/a.mp4", "other.wav"]
+    assert (copy / "01_demux" / "manifest.json").stat().st_mtime_ns == 1_000_000_000  # what records it still matches
+    # an archive naming a file outside the folder it is unpacked into is refused
+    evil = io.BytesIO()
+    with tarfile.open(fileobj=evil, mode="w") as archive:
+        info = tarfile.TarInfo("../outside.txt")
+        info.size = 1
+        archive.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(tarfile.OutsideDestinationError):
+        unpack(evil.getvalue(), tmp_path / "target")
+    assert not (tmp_path / "outside.txt").exists()

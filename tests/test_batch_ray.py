@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -56,13 +57,16 @@ def _pipeline_logs(job_dir: str) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted((Path(job_dir) / "logs").glob("99_pipeline_*.log"))]
 
 
-def test_a_killed_actor_costs_only_its_films_interrupted_stage(ray_head: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("storage", ["shared", "ship"])
+def test_a_killed_actor_costs_only_its_films_interrupted_stage(ray_head: str, tmp_path: Path, storage: str) -> None:
+    """On shared storage the actors work in the job directories; shipped, each works on a copy
+    sent through the object store, and the driver's job directories fill as its stages go."""
     clips = [c.path for c in librivox_clips()[:3]]
     long_film = tmp_path / "long.wav"
     ffmpeg("-i", str(clips[0]), "-i", str(clips[1]), "-i", str(clips[2]), "-filter_complex", "[0:a][1:a][2:a]concat=n=3:v=0:a=1", str(long_film))
     films = [long_film, clips[0], clips[1]]
     process = subprocess.Popen([sys.executable, "-m", "cpwhisperx", "batch", *map(str, films), "--engine", "ray", "--address", ray_head,
-                                *NO_CACHE], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                *NO_CACHE, "--set", f"BATCH_RAY_STORAGE={storage}"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = None
     deadline = time.monotonic() + 300
     while killed is None and time.monotonic() < deadline and process.poll() is None:
@@ -71,7 +75,7 @@ def test_a_killed_actor_costs_only_its_films_interrupted_stage(ray_head: str, tm
         asr = Path(entry["job_dir"]) / "06_asr" / "manifest.json" if entry and entry.get("job_dir") else None
         if entry and entry["state"] == "running" and asr and asr.is_file() and json.loads(asr.read_text(encoding="utf-8"))["status"] == "running":
             killed = entry["worker"]
-            os.kill(int(killed.split("pid ")[1].rstrip(")")), signal.SIGKILL)
+            os.kill(int(re.search(r"pid (\d+)", killed).group(1)), signal.SIGKILL)
         time.sleep(0.05)
     assert killed is not None, process.communicate()
 
@@ -90,6 +94,12 @@ def test_a_killed_actor_costs_only_its_films_interrupted_stage(ray_head: str, tm
     assert "stage 05 vad: up to date" in after
     for entry in others:
         assert entry["state"] == "success" and entry["attempts"] == 1 and len(_pipeline_logs(entry["job_dir"])) == 1
+    shipped = [entry for entry in record["films"] if "object store" in (entry["worker"] or "")]
+    assert len(shipped) == (3 if storage == "ship" else 0)
+    for entry in record["films"]:  # the driver's copy names the user's media, and holds every stage's files
+        job = json.loads((Path(entry["job_dir"]) / "job.json").read_text(encoding="utf-8"))
+        assert job["media"]["path"] == str(films[record["films"].index(entry)].resolve()) and job["status"] == "success"
+        assert all(Path(entry["job_dir"], d).is_file() for d in entry["deliverables"])
     # The films' transcripts are those of `cpwx transcribe`, film by film.
     for entry in record["films"]:
         mine, theirs = batch_and_alone_transcripts(entry, tmp_path, *NO_CACHE)

@@ -151,7 +151,8 @@ def _batch_engine(settings: Settings, films: int, folder: Path) -> tuple[Any, in
 
         threads = settings.BATCH_THREADS_PER_WORKER or 1
         ray_engine = RayEngine(address=settings.BATCH_RAY_ADDRESS or None, workers=settings.BATCH_WORKERS, threads=threads,
-                               gpus_per_worker=settings.BATCH_GPUS_PER_WORKER, max_attempts=settings.BATCH_MAX_ATTEMPTS, folder=folder)
+                               gpus_per_worker=settings.BATCH_GPUS_PER_WORKER, max_attempts=settings.BATCH_MAX_ATTEMPTS, folder=folder,
+                               storage=settings.BATCH_RAY_STORAGE)
         if not films:
             return ray_engine, 0, threads, ""
         slots = min(ray_engine.slots(ray_engine.connect()), films)

@@ -1,11 +1,12 @@
 """The Ray engine: the batch's films as tasks of model-holding actors, one per worker slot of a Ray
 cluster (a GPU slot when the cluster has GPUs).
 
-Each actor is a Ray worker process that loads its model once and runs film after film in place:
-the media and the job directories are read and written on storage every node sees (the driver
-checks that each actor sees the batch folder before giving it a film). An actor lost mid-film (its
-process killed, its node gone) costs that film's current stage: the film goes to another actor,
-which resumes the job from its last finished stage.
+Each actor is a Ray worker process that loads its model once and runs film after film. Where it
+sees the batch folder (shared storage: the driver checks with a token file), it reads the media and
+writes the job directories in place; where it does not, or with BATCH_RAY_STORAGE=ship, the job
+and its media travel through Ray's object store and the files come back stage by stage (see
+`shipping`). An actor lost mid-film (its process killed, its node gone) costs that film's current
+stage: the film goes to another actor, which resumes the job from its last finished stage.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from cpwhisperx.batch.engine import FilmQueue, Listener, Lost
+from cpwhisperx.batch.shipping import FILES_EVENT, Receiver, ShippedFilm, clear_stale_scratch, run_shipped, ship
 from cpwhisperx.batch.worker import FilmTask, prepare_worker_process, run_film
+from cpwhisperx.jobs import Job
 from cpwhisperx.errors import InvalidInput, ResourceMissing
 from cpwhisperx.logs import LOGGER_NAME
 
@@ -27,7 +30,8 @@ log = logging.getLogger(f"{LOGGER_NAME}.batch")
 POLL_SECONDS = 0.5
 VISIBLE_FILE = ".ray-visible"
 SHARED_STORAGE_FIX = ("put the media and OUTPUT_DIR (and --batch-dir) on storage every node mounts at the same path "
-                      "(NFS, a cluster file system), or run the batch with the local engine")
+                      "(NFS, a cluster file system), or set BATCH_RAY_STORAGE=auto to send such nodes the films "
+                      "through Ray's object store")
 
 
 class FilmActor:
@@ -35,6 +39,7 @@ class FilmActor:
 
     def __init__(self, events: Any) -> None:
         prepare_worker_process()
+        clear_stale_scratch()
         self.events = events
 
     def where(self) -> tuple[str, int]:
@@ -49,19 +54,24 @@ class FilmActor:
     def run(self, task: FilmTask) -> dict[str, object]:
         return run_film(task, lambda item: self.events.put((task.key, item)))
 
+    def run_shipped(self, film: ShippedFilm) -> dict[str, object]:
+        return run_shipped(film, lambda item: self.events.put((film.task.key, item)))
+
 
 @dataclass
 class _Slot:
     name: str
     actor: Any
+    shipped: bool = False  # the actor does not work on the batch's storage
     task: FilmTask | None = None
     ref: Any = None
 
 
 class RayEngine:
     def __init__(self, *, address: str | None, workers: int, threads: int, gpus_per_worker: float, max_attempts: int,
-                 folder: Path) -> None:
+                 folder: Path, storage: str = "auto") -> None:
         self.address = address
+        self.storage = storage
         self.workers = workers
         self.threads = threads
         self.gpus_per_worker = gpus_per_worker
@@ -109,6 +119,7 @@ class RayEngine:
         actor_class = ray.remote(FilmActor).options(num_cpus=self.threads, num_gpus=gpus, max_restarts=0,
                                                      runtime_env={"env_vars": {"OMP_NUM_THREADS": ""}})
         queue = FilmQueue(tasks, self.max_attempts)
+        receiver = Receiver({t.key: Path(t.job_dir) for t in tasks})
         slots: list[_Slot] = []
         try:
             while queue.waiting or any(s.task for s in slots):
@@ -118,14 +129,18 @@ class RayEngine:
                     if slot.task is None and queue.waiting:
                         task = queue.take()
                         assert task is not None
-                        slot.task, slot.ref = task, slot.actor.run.remote(task)
+                        if slot.shipped:
+                            receiver.media_paths[task.key] = str(Job.load(Path(task.job_dir)).media_path)
+                            slot.task, slot.ref = task, slot.actor.run_shipped.remote(ship(task))
+                        else:
+                            slot.task, slot.ref = task, slot.actor.run.remote(task)
                         listener.started(task.key, slot.name)
                 for slot in [s for s in slots if s.task is None and not queue.waiting]:
                     ray.kill(slot.actor)
                     slots.remove(slot)
                 busy = [s.ref for s in slots if s.task is not None]
                 ready = set(ray.wait(busy, num_returns=len(busy), timeout=POLL_SECONDS)[0]) if busy else set()
-                self._drain(events, listener)
+                self._drain(events, listener, receiver)
                 for slot in list(slots):
                     if slot.task is None or slot.ref not in ready:
                         continue
@@ -136,7 +151,7 @@ class RayEngine:
                         slots.remove(slot)
                         queue.lose(task, Lost(f"{slot.name} was lost while running the film ({type(exc).__name__})"), listener)
                         continue
-                    self._drain(events, listener)
+                    self._drain(events, listener, receiver)
                     listener.finished(task.key, outcome)
         finally:
             for slot in slots:
@@ -150,13 +165,21 @@ class RayEngine:
         self._started += 1
         actor = actor_class.remote(events)
         host, pid = ray.get(actor.where.remote())
-        if not ray.get(actor.sees.remote(str(visible), token)):
-            ray.kill(actor)
-            raise InvalidInput(f"a Ray worker on {host} does not see the batch folder {self.folder}", hint=SHARED_STORAGE_FIX)
-        return _Slot(f"ray actor {self._started} on {host} (pid {pid})", actor)
+        shipped = self.storage == "ship"
+        if not shipped and not ray.get(actor.sees.remote(str(visible), token)):
+            if self.storage == "shared":
+                ray.kill(actor)
+                raise InvalidInput(f"a Ray worker on {host} does not see the batch folder {self.folder}", hint=SHARED_STORAGE_FIX)
+            log.info("the Ray worker on %s does not see the batch folder: its films go through the object store", host)
+            shipped = True
+        name = f"ray actor {self._started} on {host} (pid {pid}{'; files through the object store' if shipped else ''})"
+        return _Slot(name, actor, shipped)
 
     @staticmethod
-    def _drain(events: Any, listener: Listener) -> None:
+    def _drain(events: Any, listener: Listener, receiver: Receiver) -> None:
         while not events.empty():
             for key, item in events.get_nowait_batch(events.qsize()):
-                listener.event(key, item)
+                if item.get("type") == FILES_EVENT:
+                    receiver.take(key, item)
+                else:
+                    listener.event(key, item)
