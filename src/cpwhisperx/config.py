@@ -57,7 +57,7 @@ class Settings(BaseModel):
     VAD_ENABLED: bool = Field(True, description="Detect speech regions with Silero VAD and transcribe only those.")
     VAD_THRESHOLD: float = Field(0.5, gt=0, lt=1, description="Speech probability above which a 32 ms window counts as speech.")
     VAD_MIN_SPEECH_DURATION_MS: int = Field(0, ge=0, description="Speech regions shorter than this are dropped.")
-    VAD_MAX_SPEECH_DURATION_S: float = Field(30.0, gt=0, description="Longer speech regions are split at a pause; Whisper's window is 30 s, and batched decoding needs regions no longer than that.")
+    VAD_MAX_SPEECH_DURATION_S: float = Field(30.0, gt=0, description="Longer speech regions are split at a pause, so that a region fits in one of Whisper's 30 s windows.")
     VAD_MIN_SILENCE_DURATION_MS: int = Field(2000, ge=0, description="A pause must last this long to end a speech region.")
     VAD_SPEECH_PAD_MS: int = Field(400, ge=0, description="Padding added on both sides of each speech region.")
 

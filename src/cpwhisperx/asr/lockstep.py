@@ -294,33 +294,31 @@ class LockstepDecoder:
 
 
 class _Encoded:
-    """A batch's encoder output, and the items of it that alignment and fallback need one by one."""
+    """A batch's encoder output, and the items of it that alignment and fallback need one by one
+    (copied through the host's memory: a few MB a window, far less than encoding it again)."""
 
     def __init__(self, model: WhisperModel, features: np.ndarray) -> None:
-        self.model, self.features = model, features
+        self.count = len(features)
         self.whole = model.encode(features)
-        self._items: list[ctranslate2.StorageView] | None = None
+        self._host: ctranslate2.StorageView | None = None
+        self._items: dict[int, ctranslate2.StorageView] = {}
 
     def item(self, number: int) -> ctranslate2.StorageView:
-        if len(self.features) == 1:
+        if self.count == 1:
             return self.whole
-        if self._items is None:
-            self._items = self._split()
+        if number not in self._items:
+            self._items[number] = self._rows([number])
         return self._items[number]
 
     def subset(self, numbers: list[int]) -> ctranslate2.StorageView:
-        if len(numbers) == len(self.features):
-            return self.whole
-        if self.whole.device == "cpu":
-            return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(self.whole)[numbers]))
-        return self.model.encode(self.features[numbers])
+        return self.whole if len(numbers) == self.count else self._rows(numbers)
 
-    def _split(self) -> list[ctranslate2.StorageView]:
-        if self.whole.device == "cpu":
-            array = np.asarray(self.whole)
-            return [ctranslate2.StorageView.from_array(np.ascontiguousarray(array[i:i + 1])) for i in range(len(array))]
-        # on a GPU the output stays where it is; each item is encoded again rather than copied out
-        return [self.model.encode(self.features[i:i + 1]) for i in range(len(self.features))]
+    def _rows(self, numbers: list[int]) -> ctranslate2.StorageView:
+        on_cpu = self.whole.device == "cpu"
+        if self._host is None:
+            self._host = self.whole if on_cpu else self.whole.to_device(ctranslate2.Device.cpu)
+        rows = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(self._host)[numbers]))
+        return rows if on_cpu else rows.to_device(ctranslate2.Device.cuda)
 
 
 def _batches(streams: list[_Stream], size: int, prompt: Callable[[_Stream], list[int]]) -> list[list[_Stream]]:
