@@ -19,7 +19,7 @@ from conftest import batch_and_alone_transcripts, cpwx, ffmpeg, job_dirs
 
 from cpwhisperx.batch.films import gather_films
 from cpwhisperx.batch.local import plan_workers
-from cpwhisperx.batch.shipping import pack, relocate_media, unpack
+from cpwhisperx.batch.shipping import Parcel, pack, unpack
 from cpwhisperx.config import validate
 from cpwhisperx.errors import InvalidInput
 from cpwhisperx.samples import librivox_clips
@@ -182,18 +182,20 @@ def test_shipped_files_come_back_with_the_users_media_path(tmp_path: Path) -> No
     (job / "job.json").write_text(json.dumps({"media": {"path": "/films/a.mp4"}}), encoding="utf-8")
     manifest = job / "01_demux" / "manifest.json"
     manifest.write_text(json.dumps({"inputs": [{"path": "/films/a.mp4", "sha256": "x"}, {"path": "other.wav"}]}), encoding="utf-8")
-    os.utime(manifest, ns=(1_000_000_000, 1_000_000_000))
-    data, sent = pack(job, {})
-    again, still = pack(job, sent)
-    assert unpack(again, tmp_path / "empty") == [] and still == sent  # nothing changed: nothing sent
+    os.utime(manifest, ns=(1_000_000_123, 1_000_000_123))
+    (job / "01_demux" / ".audio.wav.abc.part.wav").write_bytes(b"half written")
+    (job / ".run.lock").write_text("1", encoding="utf-8")
+    parcel = pack(job, {})
+    assert sorted(parcel.stats) == ["01_demux/manifest.json", "job.json"]  # no lock, no file still being written
+    assert not pack(job, parcel.stats).stats  # nothing changed: nothing to send
     copy = tmp_path / "scratch"
-    names = unpack(data, copy)
+    names = unpack(parcel, copy, ("/films/a.mp4", "/scratch/media/a.mp4"))
     assert sorted(names) == ["01_demux/manifest.json", "job.json"]
-    relocate_media(copy, names, "/films/a.mp4", "/scratch/media/a.mp4")
     assert json.loads((copy / "job.json").read_text(encoding="utf-8"))["media"]["path"] == "/scratch/media/a.mp4"
     inputs = json.loads((copy / "01_demux" / "manifest.json").read_text(encoding="utf-8"))["inputs"]
     assert [r["path"] for r in inputs] == ["/scratch/media/a.mp4", "other.wav"]
-    assert (copy / "01_demux" / "manifest.json").stat().st_mtime_ns == 1_000_000_000  # what records it still matches
+    # the time to the nanosecond, as the records that match files by size and time need it
+    assert (copy / "01_demux" / "manifest.json").stat().st_mtime_ns == 1_000_000_123
     # an archive naming a file outside the folder it is unpacked into is refused
     evil = io.BytesIO()
     with tarfile.open(fileobj=evil, mode="w") as archive:
@@ -201,5 +203,5 @@ def test_shipped_files_come_back_with_the_users_media_path(tmp_path: Path) -> No
         info.size = 1
         archive.addfile(info, io.BytesIO(b"x"))
     with pytest.raises(tarfile.OutsideDestinationError):
-        unpack(evil.getvalue(), tmp_path / "target")
+        unpack(Parcel(evil.getvalue(), {}), tmp_path / "target")
     assert not (tmp_path / "outside.txt").exists()

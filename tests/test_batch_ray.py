@@ -53,6 +53,18 @@ def _record(cwd: Path) -> dict:
     return json.loads(found.read_text(encoding="utf-8"))
 
 
+def _scratch_asr(pid: int) -> Path | None:
+    """The ASR manifest in a shipping actor's own copy of its film's job."""
+    return next(Path(tempfile.gettempdir()).glob(f"cpwx-shipped-{pid}-*/job/06_asr/manifest.json"), None)
+
+
+def _running(manifest: Path | None) -> bool:
+    try:
+        return manifest is not None and json.loads(manifest.read_text(encoding="utf-8"))["status"] == "running"
+    except (OSError, ValueError):
+        return False
+
+
 def _pipeline_logs(job_dir: str) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted((Path(job_dir) / "logs").glob("99_pipeline_*.log"))]
 
@@ -72,10 +84,12 @@ def test_a_killed_actor_costs_only_its_films_interrupted_stage(ray_head: str, tm
     while killed is None and time.monotonic() < deadline and process.poll() is None:
         batch = next((tmp_path / "out" / "batches").glob("*/batch.json"), None) if (tmp_path / "out" / "batches").is_dir() else None
         entry = json.loads(batch.read_text(encoding="utf-8"))["films"][0] if batch else None
-        asr = Path(entry["job_dir"]) / "06_asr" / "manifest.json" if entry and entry.get("job_dir") else None
-        if entry and entry["state"] == "running" and asr and asr.is_file() and json.loads(asr.read_text(encoding="utf-8"))["status"] == "running":
+        pid = int(re.search(r"pid (\d+)", entry["worker"]).group(1)) if entry and entry["state"] == "running" else None
+        # the film in its speech recognition, as the actor sees it and as the job directory shows it
+        where = [Path(entry["job_dir"]) / "06_asr" / "manifest.json", *([_scratch_asr(pid)] if storage == "ship" else [])] if pid else []
+        if where and all(_running(path) for path in where):
             killed = entry["worker"]
-            os.kill(int(re.search(r"pid (\d+)", killed).group(1)), signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
     assert killed is not None, process.communicate()
 

@@ -88,14 +88,3 @@ def test_repetition_loop_needs_many_single_words() -> None:
     assert repetition_loop("no, no, no, no", 4) is None
     assert repetition_loop("no " * 8, 4) is not None
     assert repetition_loop("go to the shop go to the shop go to the shop go to the shop", 4) is not None
-
-
-def test_batch_windows_respect_30_seconds() -> None:
-    from cpwhisperx.asr.faster_whisper import _windows
-
-    chunks = [{"start": 0, "end": 16000 * 12}, {"start": 16000 * 20, "end": 16000 * 40}, {"start": 16000 * 50, "end": 16000 * 95}]
-    windows = _windows(chunks, 12 + 20 + 45)
-    assert windows[0] == {"start": 0.0, "end": 12.0}
-    assert all(w["end"] - w["start"] <= 30.0 + 1e-9 for w in windows)
-    assert windows[-1]["end"] == 77.0
-    assert all(a["end"] == b["start"] for a, b in zip(windows, windows[1:], strict=False))

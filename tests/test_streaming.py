@@ -16,7 +16,7 @@ import pytest
 from cpwhisperx.asr import longform
 from cpwhisperx.asr.blocks import plan_blocks
 from cpwhisperx.asr.faster_whisper import FasterWhisperBackend
-from cpwhisperx.asr.lockstep import _aligned_prompts
+from cpwhisperx.asr.lockstep import _by_prompt_shape
 from cpwhisperx.asr.options import DecodeOptions
 from cpwhisperx.config import Settings
 from cpwhisperx.media import SAMPLE_RATE, WavReader, read_wav
@@ -232,11 +232,10 @@ def test_batched_windows_failing_their_checks_fall_back(speech_wav: Path, speech
     assert jiwer.wer(plain(reference_words()), plain(" ".join(seg.text for seg in segments))) < 0.15
 
 
-def test_batched_prompts_keep_hotwords_and_the_latest_context() -> None:
+def test_batched_prompts_are_decoded_by_shape_never_cut() -> None:
     sot, prev = 50258, 50361
-    hotwords, old, recent = [7, 8], [1, 2, 3], [4, 5]
-    prompts = [[prev, *hotwords, *old, *recent, sot, 1000], [prev, *hotwords, *recent, sot, 1000]]
-    assert _aligned_prompts(prompts, [sot, sot], keep=3) == [[prev, *hotwords, *recent, sot, 1000]] * 2
+    prompts = [[prev, 1, 2, 3, sot, 1000], [sot, 1000], [prev, 4, 5, 6, sot, 1000], [prev, 7, sot, 1000]]
+    assert _by_prompt_shape(prompts, [sot] * 4) == [[0, 2], [1], [3]]
 
 
 def test_context_carried_as_one_decode_would() -> None:

@@ -10,9 +10,8 @@ log-probability check (only those windows, batched among themselves), the no-spe
 word timestamps per window.
 
 CTranslate2 decodes a batch only when the start-of-transcript token stands at the same place in
-every prompt; streams whose previous text differs in length are batched with the oldest context
-tokens of the longer ones left out (Whisper keeps at most 223 of them, so streams a few windows in
-are all alike).
+every prompt: the windows of a round are encoded together, and decoded together by prompt length
+(streams a few windows in all carry Whisper's most, 223 tokens of previous text).
 """
 
 from __future__ import annotations
@@ -125,7 +124,7 @@ class LockstepDecoder:
                     yield index, [], options.language or "und", 1.0
                 else:
                     active.append(stream)
-            for batch in _batches(active, options.batch_size, self._prompt_tokens):
+            for batch in _batches(active, options.batch_size):
                 self._step(batch)
             still = []
             for stream in active:
@@ -187,33 +186,31 @@ class LockstepDecoder:
         return self.model.get_prompt(stream.tokenizer, stream.all_tokens[stream.prompt_reset_since:], without_timestamps=False,
                                      hotwords=stream.options.hotwords)
 
-    def _prompt_head(self, stream: _Stream) -> int:
-        """How many leading prompt tokens come before the previous text (start-of-previous and the hotwords)."""
-        bare = self.model.get_prompt(stream.tokenizer, [], without_timestamps=False, hotwords=stream.options.hotwords)
-        return max(1, bare.index(stream.tokenizer.sot))
-
     def _step(self, batch: list[_Stream]) -> None:
         """One window of each stream in `batch`, encoded and decoded together."""
         frames = self.model.feature_extractor.nb_max_frames
         sizes = [min(frames, s.content_frames - s.seek) for s in batch]
         features = np.stack([pad_or_trim(s.features[:, s.seek:s.seek + size]) for s, size in zip(batch, sizes, strict=True)])
         encoded = _Encoded(self.model, features)
-        prompts = _aligned_prompts([self._prompt_tokens(s) for s in batch], [s.tokenizer.sot for s in batch],
-                                   keep=self._prompt_head(batch[0]))
-        decoded = self._generate_with_fallback(encoded, prompts, batch)
-        for number, (stream, size, outcome) in enumerate(zip(batch, sizes, decoded, strict=True)):
-            self._advance(stream, size, outcome, encoded, number)
+        prompts = [self._prompt_tokens(s) for s in batch]
+        decoded: dict[int, _Decoded] = {}
+        for same_shape in _by_prompt_shape(prompts, [s.tokenizer.sot for s in batch]):
+            decoded.update(self._generate_with_fallback(encoded, prompts, batch, same_shape))
+        for number, (stream, size) in enumerate(zip(batch, sizes, strict=True)):
+            self._advance(stream, size, decoded[number], encoded, number)
 
-    def _generate_with_fallback(self, encoded: _Encoded, prompts: list[list[int]], batch: list[_Stream]) -> list[_Decoded]:
-        """faster-whisper's temperature fallback, with the windows still failing batched together."""
+    def _generate_with_fallback(self, encoded: _Encoded, prompts: list[list[int]], batch: list[_Stream],
+                                numbers: list[int]) -> dict[int, _Decoded]:
+        """faster-whisper's temperature fallback for the windows `numbers` of the batch, those still
+        failing decoded together at each next temperature."""
         options = batch[0].options
         tokenizer = batch[0].tokenizer
         max_initial = int(round(_DEFAULTS["max_initial_timestamp"] / self.model.time_precision))
         suppress = get_suppressed_tokens(tokenizer, self._suppress(options))
-        tried: list[list[_Decoded]] = [[] for _ in batch]
-        passing: list[list[_Decoded]] = [[] for _ in batch]
-        chosen: list[_Decoded | None] = [None] * len(batch)
-        todo = list(range(len(batch)))
+        tried: dict[int, list[_Decoded]] = {i: [] for i in numbers}
+        passing: dict[int, list[_Decoded]] = {i: [] for i in numbers}
+        chosen: dict[int, _Decoded] = {}
+        todo = list(numbers)
         temperature = 0.0
         for temperature in options.temperatures:
             if not todo:
@@ -253,7 +250,7 @@ class LockstepDecoder:
         for i in todo:  # every temperature failed: the most probable result, marked with the last temperature
             best = max(passing[i] or tried[i], key=lambda o: o.avg_logprob)
             chosen[i] = _Decoded(best.result, best.avg_logprob, temperature, best.compression_ratio)
-        return [c for c in chosen if c is not None]
+        return chosen
 
     def _advance(self, stream: _Stream, size: int, outcome: _Decoded, encoded: _Encoded, number: int) -> None:
         """What sequential decoding does with one window's result: its segments kept, the stream
@@ -315,36 +312,31 @@ class _Encoded:
 
     def _rows(self, numbers: list[int]) -> ctranslate2.StorageView:
         on_cpu = self.whole.device == "cpu"
+        # NumPy has no bfloat16: such outputs go through float32 and back
+        wide = self.whole.dtype == ctranslate2.DataType.bfloat16
         if self._host is None:
-            self._host = self.whole if on_cpu else self.whole.to_device(ctranslate2.Device.cpu)
+            host = self.whole if on_cpu else self.whole.to_device(ctranslate2.Device.cpu)
+            self._host = host.to(ctranslate2.DataType.float32) if wide else host
         rows = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(self._host)[numbers]))
+        if wide:
+            rows = rows.to(ctranslate2.DataType.bfloat16)
         return rows if on_cpu else rows.to_device(ctranslate2.Device.cuda)
 
 
-def _batches(streams: list[_Stream], size: int, prompt: Callable[[_Stream], list[int]]) -> list[list[_Stream]]:
-    """Streams grouped so that each group decodes with the same settings and prompts of one shape:
-    with previous text or without; streams of similar context length side by side."""
+def _batches(streams: list[_Stream], size: int) -> list[list[_Stream]]:
+    """Streams grouped so that each group decodes with the same settings, `size` at most a group."""
     groups: dict[tuple[Any, ...], list[_Stream]] = {}
     for stream in streams:
         o = stream.options
         key = (o.beam_size, o.best_of, o.patience, o.temperatures, o.compression_ratio_threshold, o.log_prob_threshold,
-               o.no_speech_threshold, o.allowed_scripts, o.word_timestamps, o.condition_on_previous_text, o.hotwords,
-               bool(stream.all_tokens[stream.prompt_reset_since:]))
+               o.no_speech_threshold, o.allowed_scripts, o.word_timestamps, o.condition_on_previous_text, o.hotwords)
         groups.setdefault(key, []).append(stream)
-    batches = []
-    for members in groups.values():
-        members.sort(key=lambda s: len(prompt(s)))
-        batches.extend(members[i:i + size] for i in range(0, len(members), size))
-    return batches
+    return [members[i:i + size] for members in groups.values() for i in range(0, len(members), size)]
 
 
-def _aligned_prompts(prompts: list[list[int]], sots: list[int], keep: int) -> list[list[int]]:
-    """The prompts with the start-of-transcript token at one position: the oldest previous-text
-    tokens of longer prompts left out (the first `keep` tokens, start-of-previous and hotwords, stay)."""
-    positions = [p.index(sot) for p, sot in zip(prompts, sots, strict=True)]
-    target = min(positions)
-    if target == max(positions):
-        return prompts
-    log.debug("context of %d windows cut to %d tokens to batch them", len(prompts), target)
-    return [p if at == target else [*p[:keep], *p[keep + at - target:]] for p, at in zip(prompts, positions, strict=True)]
-
+def _by_prompt_shape(prompts: list[list[int]], sots: list[int]) -> list[list[int]]:
+    """The prompts' numbers grouped by where their start-of-transcript token stands."""
+    shapes: dict[int, list[int]] = {}
+    for number, (prompt, sot) in enumerate(zip(prompts, sots, strict=True)):
+        shapes.setdefault(prompt.index(sot), []).append(number)
+    return list(shapes.values())

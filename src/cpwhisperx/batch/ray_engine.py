@@ -22,9 +22,8 @@ from typing import Any
 from cpwhisperx.batch.engine import FilmQueue, Listener, Lost
 from cpwhisperx.batch.shipping import FILES_EVENT, Receiver, ShippedFilm, clear_stale_scratch, run_shipped, ship
 from cpwhisperx.batch.worker import FilmTask, prepare_worker_process, run_film
-from cpwhisperx.jobs import Job
-from cpwhisperx.errors import InvalidInput, ResourceMissing
-from cpwhisperx.logs import LOGGER_NAME
+from cpwhisperx.errors import CpwxError, InvalidInput, ResourceMissing
+from cpwhisperx.logs import LOGGER_NAME, failure_report
 
 log = logging.getLogger(f"{LOGGER_NAME}.batch")
 POLL_SECONDS = 0.5
@@ -55,7 +54,14 @@ class FilmActor:
         return run_film(task, lambda item: self.events.put((task.key, item)))
 
     def run_shipped(self, film: ShippedFilm) -> dict[str, object]:
-        return run_shipped(film, lambda item: self.events.put((film.task.key, item)))
+        import ray
+
+        def send(item: dict[str, object]) -> None:
+            if item.get("type") == FILES_EVENT:  # the files through the object store, the queue carries their reference
+                item = {**item, "parcel": ray.put(item["parcel"])}
+            self.events.put((film.task.key, item))
+
+        return run_shipped(film, send)
 
 
 @dataclass
@@ -129,12 +135,17 @@ class RayEngine:
                     if slot.task is None and queue.waiting:
                         task = queue.take()
                         assert task is not None
+                        listener.started(task.key, slot.name)
                         if slot.shipped:
-                            receiver.media_paths[task.key] = str(Job.load(Path(task.job_dir)).media_path)
-                            slot.task, slot.ref = task, slot.actor.run_shipped.remote(ship(task))
+                            try:
+                                film = ship(task)
+                            except (CpwxError, OSError) as exc:  # this film cannot go; the others still do
+                                listener.finished(task.key, {"state": "failed", **failure_report(exc)})
+                                continue
+                            receiver.media_paths[task.key] = film.media_path
+                            slot.task, slot.ref = task, slot.actor.run_shipped.remote(film)
                         else:
                             slot.task, slot.ref = task, slot.actor.run.remote(task)
-                        listener.started(task.key, slot.name)
                 for slot in [s for s in slots if s.task is None and not queue.waiting]:
                     ray.kill(slot.actor)
                     slots.remove(slot)
@@ -151,6 +162,8 @@ class RayEngine:
                         slots.remove(slot)
                         queue.lose(task, Lost(f"{slot.name} was lost while running the film ({type(exc).__name__})"), listener)
                         continue
+                    except ray.exceptions.RayTaskError as exc:  # the film's task failed outside its job: that film fails
+                        outcome = {"state": "failed", **failure_report(exc)}
                     self._drain(events, listener, receiver)
                     listener.finished(task.key, outcome)
         finally:
@@ -177,9 +190,16 @@ class RayEngine:
 
     @staticmethod
     def _drain(events: Any, listener: Listener, receiver: Receiver) -> None:
+        import ray
+
         while not events.empty():
             for key, item in events.get_nowait_batch(events.qsize()):
-                if item.get("type") == FILES_EVENT:
-                    receiver.take(key, item)
-                else:
+                if item.get("type") != FILES_EVENT:
                     listener.event(key, item)
+                    continue
+                try:
+                    parcel = ray.get(item["parcel"])
+                except ray.exceptions.RayError as exc:  # its actor died before they were read: the stage runs again
+                    log.info("files of a lost actor not received (%s)", type(exc).__name__)
+                    continue
+                receiver.take(key, {**item, "parcel": parcel})

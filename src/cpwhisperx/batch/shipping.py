@@ -2,7 +2,7 @@
 the worker through Ray's object store, and what the run writes comes back stage by stage.
 
 The worker unpacks the job into a scratch folder of its own, with the media beside it, and runs it
-there. As each stage ends, and every second or so while one runs, it sends the files that changed
+there. As each stage starts or ends, and every second while one runs, it sends the files that changed
 (the stage's folder, job.json, the logs); the driver writes them into the job directory where the
 user asked for it, so that it shows the film's state as a worker on shared storage would. A worker lost mid-film
 thus costs only the stage it was running: the next attempt ships the job as far as it got.
@@ -17,20 +17,34 @@ import json
 import os
 import shutil
 import tarfile
+import logging
 import tempfile
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cpwhisperx.batch.worker import FilmTask, Sink, run_film
-from cpwhisperx.files import atomic_write_json
+from cpwhisperx.errors import InvalidInput
+from cpwhisperx.files import atomic_path
 from cpwhisperx.jobs import Job
+from cpwhisperx.logs import LOGGER_NAME, failure_report
 
+log = logging.getLogger(f"{LOGGER_NAME}.batch")
 SCRATCH_PREFIX = "cpwx-shipped-"
 FILES_EVENT = "files"
-# While a stage runs, its changed files (its manifest, the log) go back at most this often.
+# While a stage runs, its changed files (its manifest, the log) go back this often.
 SEND_EVERY_SECONDS = 1.0
+RUN_LOCK = ".run.lock"
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """Files of a job directory: a tar, and each file's size and modification time to the
+    nanosecond (a tar keeps less), so that the stages' records of them still match."""
+
+    data: bytes
+    stats: dict[str, tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -38,65 +52,82 @@ class ShippedFilm:
     """A film's task with its job and media, as the worker receives them."""
 
     task: FilmTask
-    job: bytes
+    job: Parcel
     media: bytes
     media_name: str
     media_path: str  # where the user keeps it
+    media_mtime_ns: int
 
 
 def ship(task: FilmTask) -> ShippedFilm:
     job = Job.load(Path(task.job_dir))
     media = job.media_path
-    return ShippedFilm(task, pack(job.dir, {})[0], media.read_bytes(), media.name, str(media))
+    if not media.is_file():
+        raise InvalidInput(f"the job's media '{media}' is gone", hint="put the file back or prepare a new job")
+    return ShippedFilm(task, pack(job.dir, {}), media.read_bytes(), media.name, str(media), media.stat().st_mtime_ns)
 
 
-def pack(root: Path, sent: dict[str, tuple[int, int]]) -> tuple[bytes, dict[str, tuple[int, int]]]:
-    """A tar of the files under `root` not in `sent` as they are now, and `sent` with them added."""
+def _travels(name: str) -> bool:
+    """Not the run lock, nor a file still being written (an atomic write's temporary name)."""
+    leaf = name.rsplit("/", 1)[-1]
+    return leaf != RUN_LOCK and not (leaf.startswith(".") and ".part" in leaf)
+
+
+def pack(root: Path, sent: dict[str, tuple[int, int]]) -> Parcel:
+    """The files under `root` that are not in `sent` as they are now."""
     buffer = io.BytesIO()
-    now = dict(sent)
+    stats: dict[str, tuple[int, int]] = {}
     with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for path in sorted(root.rglob("*")):
             name = path.relative_to(root).as_posix()
-            stat = path.stat()
-            if sent.get(name) == (stat.st_size, stat.st_mtime_ns):
+            try:
+                if not path.is_file() or not _travels(name):
+                    continue
+                stat = path.stat()
+                if sent.get(name) == (stat.st_size, stat.st_mtime_ns):
+                    continue
+                archive.add(path, arcname=name)
+            except FileNotFoundError:  # removed while packing (a stage starting again): it is not part of the job now
                 continue
-            archive.add(path, arcname=name)
-            now[name] = (stat.st_size, stat.st_mtime_ns)
-    return buffer.getvalue(), now
+            stats[name] = (stat.st_size, stat.st_mtime_ns)
+    return Parcel(buffer.getvalue(), stats)
 
 
-def unpack(data: bytes, root: Path) -> list[str]:
-    """The files of a `pack` written under `root` (nothing outside it); their names."""
+def unpack(parcel: Parcel, root: Path, media: tuple[str, str] | None = None) -> list[str]:
+    """The parcel's files written under `root` (nothing outside it), each replaced whole, with its
+    own modification time; with `media` (old, new), the media's path in job.json and the stage
+    manifests changed from old to new as they are written. Their names."""
     root.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r") as archive:
-        names = [member.name for member in archive.getmembers() if member.isfile()]
-        archive.extractall(root, filter="data")
+    names = []
+    with tarfile.open(fileobj=io.BytesIO(parcel.data), mode="r") as archive:
+        for member in archive.getmembers():
+            member = tarfile.data_filter(member, str(root))
+            if not member.isfile():
+                continue
+            handle = archive.extractfile(member)
+            assert handle is not None
+            content = handle.read()
+            if media and (member.name == "job.json" or member.name.endswith("/manifest.json")):
+                content = _relocated_json(content, *media)
+            target = root / member.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(content)
+            mtime_ns = parcel.stats.get(member.name, (0, int(member.mtime * 1e9)))[1]
+            os.utime(target, ns=(mtime_ns, mtime_ns))
+            names.append(member.name)
     return names
 
 
-def relocate_media(job_dir: Path, names: list[str], old: str, new: str) -> None:
-    """The media's path set from `old` to `new` in job.json and the stage manifests among `names`."""
-    for name in names:
-        path = job_dir / name
-        if name == "job.json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data["media"]["path"] == old:
-                data["media"]["path"] = new
-                _rewrite(path, data)
-        elif name.endswith("/manifest.json"):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            moved = [r for r in data.get("inputs", []) if r.get("path") == old]
-            for record in moved:
-                record["path"] = new
-            if moved:
-                _rewrite(path, data)
-
-
-def _rewrite(path: Path, data: object) -> None:
-    """Rewritten with its modification time kept: records of the file elsewhere still match it."""
-    stat = path.stat()
-    atomic_write_json(path, data)
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+def _relocated_json(content: bytes, old: str, new: str) -> bytes:
+    data = json.loads(content)
+    changed = False
+    if isinstance(data.get("media"), dict) and data["media"].get("path") == old:
+        data["media"]["path"], changed = new, True
+    for record in data.get("inputs", []):
+        if record.get("path") == old:
+            record["path"], changed = new, True
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8") if changed else content
 
 
 @dataclass
@@ -107,32 +138,44 @@ class Receiver:
     media_paths: dict[str, str] = field(default_factory=dict)
 
     def take(self, key: str, item: dict[str, object]) -> None:
-        job_dir = self.job_dirs[key]
-        names = unpack(item["data"], job_dir)  # type: ignore[arg-type]
-        relocate_media(job_dir, names, str(item["media_path"]), self.media_paths[key])
+        parcel = item["parcel"]
+        assert isinstance(parcel, Parcel)
+        unpack(parcel, self.job_dirs[key], (str(item["media_path"]), self.media_paths[key]))
 
 
 def run_shipped(film: ShippedFilm, send: Sink) -> dict[str, object]:
-    """The worker's side: the film run in a scratch copy, its files sent back after every stage
-    (as `files` events) and once more at the end."""
+    """The worker's side: the film run in a scratch copy, its files sent back as its stages go
+    (`files` events) and once more at the end. A failure here fails the film, as in `run_film`."""
     scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     try:
-        media = scratch / "media" / film.media_name
-        media.parent.mkdir()
-        media.write_bytes(film.media)
-        job_dir = scratch / "job"
-        names = unpack(film.job, job_dir)
-        relocate_media(job_dir, names, film.media_path, str(media))
-        _, sent = pack(job_dir, {})
-        back = _Sender(job_dir, str(media), sent, send)
+        try:
+            media = scratch / "media" / film.media_name
+            media.parent.mkdir()
+            media.write_bytes(film.media)
+            os.utime(media, ns=(film.media_mtime_ns, film.media_mtime_ns))  # the job's record of it still matches
+            job_dir = scratch / "job"
+            unpack(film.job, job_dir, (film.media_path, str(media)))
+            back = _Sender(job_dir, str(media), pack(job_dir, {}).stats, send)
+        except Exception as exc:
+            return {"state": "failed", **failure_report(exc)}
 
         def forward(item: dict[str, object]) -> None:
             send(item)
-            if item.get("type") == "stage" or time.monotonic() - back.last >= SEND_EVERY_SECONDS:
+            if item.get("type") == "stage":
                 back.send_changes()
 
-        outcome = run_film(replace(film.task, job_dir=str(job_dir)), forward)
-        back.send_changes()
+        stop = threading.Event()
+        beat = threading.Thread(target=back.every, args=(SEND_EVERY_SECONDS, stop), name="cpwx-ship-back", daemon=True)
+        beat.start()
+        try:
+            outcome = run_film(replace(film.task, job_dir=str(job_dir)), forward)
+        finally:
+            stop.set()
+            beat.join()
+        try:
+            back.send_changes()
+        except Exception as exc:
+            return {"state": "failed", **failure_report(exc)}
         return _relocated(outcome, str(job_dir), film.task.job_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -144,12 +187,23 @@ class _Sender:
     media_path: str
     sent: dict[str, tuple[int, int]]
     send: Callable[[dict[str, object]], None]
-    last: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send_changes(self) -> None:
-        self.last = time.monotonic()
-        data, self.sent = pack(self.job_dir, self.sent)
-        self.send({"type": FILES_EVENT, "data": data, "media_path": self.media_path})
+        with self.lock:
+            parcel = pack(self.job_dir, self.sent)
+            if parcel.stats:
+                self.sent.update(parcel.stats)
+                self.send({"type": FILES_EVENT, "parcel": parcel, "media_path": self.media_path})
+
+    def every(self, seconds: float, stop: threading.Event) -> None:
+        """Changes sent every `seconds` until `stop`: a stage's progress shows on the driver's side
+        even between its events."""
+        while not stop.wait(seconds):
+            try:
+                self.send_changes()
+            except OSError as exc:  # the next send, or the last one at the end, tries again
+                log.debug("files not sent back: %s", exc)
 
 
 def clear_stale_scratch() -> None:
