@@ -73,7 +73,7 @@ def install_python_environment() -> None:
     if stamp.exists() and stamp.read_text() == wanted:
         return
     run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[models,bergamot,nllb,testmodels,serve,browser,ray,dev,bench]"])
+    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[models,bergamot,nllb,testmodels,serve,browser,ray,sherpa,dev,bench]"])
     stamp.write_text(wanted)
 
 

@@ -44,7 +44,7 @@ def run_transcribe(media: Path, workdir: Path, *extra: str) -> tuple[float, Path
 
 
 def transcript_text(job: Path) -> str:
-    (txt,) = (job / "11_subtitle_generation").glob("*.txt")
+    (txt,) = (job / "12_subtitle_generation").glob("*.txt")
     return txt.read_text(encoding="utf-8")
 
 

@@ -76,7 +76,7 @@ def main() -> int:
             # each clip's cues placed after the last clip's, so gaps are measured within a clip only
             offset = cues[-1].end_ms + 10_000 if cues else 0
             cues.extend(replace(c, number=len(cues) + n, start_ms=c.start_ms + offset, end_ms=c.end_ms + offset)
-                        for n, c in enumerate(facts_from_file(job / "11_subtitle_generation" / f"{clip.stem}.hi.srt"), start=1))
+                        for n, c in enumerate(facts_from_file(job / "12_subtitle_generation" / f"{clip.stem}.hi.srt"), start=1))
         results["cpwx transcribe -s hi"] = (texts, time.perf_counter() - started)
     results["bare, language=hi"] = bare(model, clips, None)
     results["bare, Devanagari prompt"] = bare(model, clips, STEERING_PROMPTS["hi"])

@@ -28,7 +28,7 @@ import numpy as np
 from cpwhisperx.media import SAMPLE_RATE, tool_path
 from cpwhisperx.samples import librivox_clips
 
-STAGES = ("01_demux", "05_vad", "06_asr", "07_alignment", "09_hallucination_removal", "11_subtitle_generation")
+STAGES = ("01_demux", "05_vad", "06_asr", "07_alignment", "10_hallucination_removal", "12_subtitle_generation")
 LONG_DEFAULT = ["WHISPER_MODEL=tiny.en", "WHISPER_BEAM_SIZE=1", "WHISPER_BEST_OF=1"]
 PAUSES = (0.6, 1.4, 3.0, 0.9, 2.2)
 

@@ -107,7 +107,7 @@ def _asr(job: Path) -> tuple[dict[str, object], str]:
 
 
 def _segments(job: Path, final: bool) -> list[dict[str, object]]:
-    path = next(p for p in (job / "11_subtitle_generation").glob("*.json") if p.name != "manifest.json") if final \
+    path = next(p for p in (job / "12_subtitle_generation").glob("*.json") if p.name != "manifest.json") if final \
         else job / "06_asr" / "transcript.json"
     return json.loads(path.read_text(encoding="utf-8"))["segments"]  # type: ignore[no-any-return]
 

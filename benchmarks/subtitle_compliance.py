@@ -34,9 +34,9 @@ def main() -> int:
         print(f"{'film':<24} {'source':<9} {'cues':>4} " + " ".join(f"{limit:>13}" for limit in LIMITS))
         for number, (label, film) in enumerate(films.items()):
             job = subtitle(film, Path(tmp) / str(number))
-            manifest = json.loads((job / "11_subtitle_generation" / "manifest.json").read_text())
+            manifest = json.loads((job / "12_subtitle_generation" / "manifest.json").read_text())
             report = manifest["metrics"]["compliance"]["en"]
-            (srt,) = (job / "11_subtitle_generation").glob("*.srt")
+            (srt,) = (job / "12_subtitle_generation").glob("*.srt")
             again = measure(facts_from_file(srt), LayoutRules())
             for source, data in (("manifest", report), ("SRT", again)):
                 print(f"{label:<24} {source:<9} {data['cues']:>4} " + " ".join(f"{data['within'][limit]:>13.1%}" for limit in LIMITS))

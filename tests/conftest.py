@@ -15,7 +15,13 @@ import pytest
 
 from fakes import FakeHub, FakeTmdb, serving
 
+from cpwhisperx.compliance import facts_from_file, measure
+from cpwhisperx.config import Settings
+from cpwhisperx.cue_timing import FrameTiming
+from cpwhisperx.layout import LayoutRules
 from cpwhisperx.samples import build_sample_film, librivox_clips
+from cpwhisperx.shots import ShotChanges
+from cpwhisperx.subtitle_rules import rules_from
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,8 +48,8 @@ def batch_and_alone_transcripts(entry: dict, cwd: Path, *args: str) -> tuple[str
     single = cpwx("transcribe", entry["media"], *args, cwd=alone)
     assert single.returncode == 0, single.stderr
     (job,) = job_dirs(alone)
-    (mine,) = (Path(entry["job_dir"]) / "11_subtitle_generation").glob("*.txt")
-    (theirs,) = (job / "11_subtitle_generation").glob("*.txt")
+    (mine,) = (Path(entry["job_dir"]) / "12_subtitle_generation").glob("*.txt")
+    (theirs,) = (job / "12_subtitle_generation").glob("*.txt")
     return mine.read_text(encoding="utf-8"), theirs.read_text(encoding="utf-8")
 
 
@@ -52,6 +58,14 @@ def ran_stages(stdout: str) -> list[str]:
     match = re.search(r"ran ([^;\n]*)", stdout)
     assert match, stdout
     return [] if match.group(1) == "nothing" else match.group(1).split(", ")
+
+
+def remeasured(path: Path, language: str, rules: LayoutRules | None = None) -> dict:
+    """A written subtitle file measured again, as a player shows it: by the rules of its language
+    (or `rules`), on its video's frames (the shot-change rules need the speech times: not re-checked)."""
+    shots_file = path.parent.parent / "01_demux" / "shot_changes.json"
+    timing = FrameTiming.of(ShotChanges.from_json(json.loads(shots_file.read_text(encoding="utf-8"))), 0) if shots_file.is_file() else None
+    return measure(facts_from_file(path), rules or rules_from(Settings(), language), language, timing)
 
 
 def manifest(job_dir: Path, stage_dir: str) -> dict:

@@ -69,9 +69,9 @@ def test_pure_silence_gives_empty_transcript_with_warning(make_media: Callable[.
     assert result.returncode == 0, result.stderr
     assert "no speech" in result.stderr
     (job,) = job_dirs(tmp_path)
-    srt = job / "11_subtitle_generation" / "silence.en.srt"
+    srt = job / "12_subtitle_generation" / "silence.en.srt"
     assert srt.is_file() and srt.read_text(encoding="utf-8").strip() == ""
-    assert json.loads((job / "11_subtitle_generation" / "silence.en.json").read_text())["segments"] == []
+    assert json.loads((job / "12_subtitle_generation" / "silence.en.json").read_text())["segments"] == []
     assert manifest(job, "05_vad")["warnings"]
 
 
@@ -153,7 +153,7 @@ def test_batched_decoding_says_what_it_changes(tmp_path: Path, short_clip: Path)
     assert any("without the text before it" in w for w in manifest(job, "06_asr")["warnings"])
     sequential = cpwx("transcribe", str(short_clip), "-s", "en", *model, cwd=tmp_path / "sequential")
     assert sequential.returncode == 0, sequential.stderr
-    texts = [next((tmp_path / name).glob("out/*/*/*/*/job-*/11_subtitle_generation/*.txt")).read_text(encoding="utf-8")
+    texts = [next((tmp_path / name).glob("out/*/*/*/*/job-*/12_subtitle_generation/*.txt")).read_text(encoding="utf-8")
              for name in ("batched", "sequential")]
     assert texts[0] == texts[1] and len(texts[0].split()) > 5
 
@@ -178,7 +178,7 @@ def test_awkward_media_name(tmp_path: Path, short_clip: Path) -> None:
     result = cpwx("transcribe", str(awkward), "--set", "WHISPER_MODEL=tiny.en", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    srt = job / "11_subtitle_generation" / "it's a \"test\" फ़िल्म.en.srt"
+    srt = job / "12_subtitle_generation" / "it's a \"test\" फ़िल्म.en.srt"
     assert srt.is_file() and "young man" in srt.read_text(encoding="utf-8").lower()
     assert str(srt) in result.stdout
 

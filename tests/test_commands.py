@@ -25,10 +25,10 @@ def test_prepare_then_run_by_id_and_status(tmp_path: Path, short_clip: Path) -> 
     assert not (job / "01_demux").exists()
     result = cpwx("run", "-j", job.name, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (job / "11_subtitle_generation" / f"{short_clip.stem}.en.srt").is_file()
+    assert (job / "12_subtitle_generation" / f"{short_clip.stem}.en.srt").is_file()
     status = cpwx("status", job.name, cwd=tmp_path)
     assert status.returncode == 0
-    for name in ("01_demux", "06_asr", "12_mux", "success", "skipped", f"{short_clip.stem}.en.srt"):
+    for name in ("01_demux", "06_asr", "13_mux", "success", "skipped", f"{short_clip.stem}.en.srt"):
         assert name in status.stdout, name
     listing = cpwx("status", cwd=tmp_path)
     assert job.name in listing.stdout and "transcribe" in listing.stdout

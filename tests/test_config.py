@@ -54,7 +54,7 @@ def test_round_trip_through_env_file(tmp_path: Path) -> None:
         ({"WHISPER_TEMPERATURE": "0,1.5"}, ["WHISPER_TEMPERATURE=0,1.5", "between 0 and 1"]),
         ({"VAD_ENABLED": "perhaps"}, ["VAD_ENABLED=perhaps", "boolean"]),
         ({"SOURCE_LANGUAGE": "hindi"}, ["SOURCE_LANGUAGE=hindi", "did you mean 'hi'"]),
-        ({"SUBTITLE_FORMATS": "srt,docx"}, ["docx", "'srt', 'vtt' or 'ass'"]),
+        ({"SUBTITLE_FORMATS": "srt,docx"}, ["docx", "'srt', 'vtt', 'ass', 'ttml' or 'ebu-tt-d'"]),
         ({"SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE": "zh=16"}, ["SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE=zh=16", "language:characters"]),
         ({"SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE": "zh:5"}, ["zh:5", "between 10 and 200"]),
         ({"SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE": "mandarin:16"}, ["SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE=mandarin:16", "mandarin"]),
@@ -69,10 +69,10 @@ def test_invalid_values_are_explained(tmp_path: Path, values: dict[str, str], ex
 
 
 def test_line_length_per_language_replaces_only_the_languages_named(tmp_path: Path) -> None:
-    from cpwhisperx.stages.subtitle_generation import rules_from
+    from cpwhisperx.subtitle_rules import rules_from
 
     default = Settings()
-    assert {lang: rules_from(default, lang).max_line_length for lang in ("zh", "ja", "th", "en")} == {"zh": 16, "ja": 13, "th": 35, "en": 42}
+    assert {lang: rules_from(default, lang).max_line_length for lang in ("zh", "ja", "th", "en")} == {"zh": 16, "ja": 16, "th": 35, "en": 42}
     settings = load_config(cwd=tmp_path, environ={}, overrides={"SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE": "th:32, JA:16",
                                                                  "SUBTITLE_MAX_LINE_LENGTH": "37"})
     lengths = {lang: rules_from(settings, lang).max_line_length for lang in ("zh", "yue", "ja", "ko", "th", "en", "hi")}

@@ -86,11 +86,11 @@ def test_routes_override_from_the_command_line(tiny_nllb: Path, sample_film: Pat
                   "--set", "TRANSLATION_ROUTES=en-es:apertium,*:nllb", "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    assert manifest(job, "10_translation")["metrics"]["targets"]["es"]["engine"] == "apertium"
+    assert manifest(job, "11_translation")["metrics"]["targets"]["es"]["engine"] == "apertium"
     rerun = cpwx("run", "--job-dir", str(job), "--set", "TRANSLATION_ROUTES=en-es:nllb", cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     assert re.search(r"ran ([^;\n]*)", rerun.stdout).group(1) == "translation, subtitle_generation"  # type: ignore[union-attr]
-    assert manifest(job, "10_translation")["metrics"]["targets"]["es"]["engine"] == "nllb"
+    assert manifest(job, "11_translation")["metrics"]["targets"]["es"]["engine"] == "nllb"
 
 
 def test_translate_workflow_with_nllb(tiny_nllb: Path, sample_film: Path, tmp_path: Path) -> None:
@@ -98,16 +98,16 @@ def test_translate_workflow_with_nllb(tiny_nllb: Path, sample_film: Path, tmp_pa
                   "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    details = manifest(job, "10_translation")["metrics"]["targets"]["hi"]
+    details = manifest(job, "11_translation")["metrics"]["targets"]["hi"]
     assert details["engine"] == "nllb" and details["model"] == "nllb-tiny-ct2" and details["engine_calls"] == details["sentences"] > 5
-    assert (job / "11_subtitle_generation" / "sample_film.hi.srt").is_file()
+    assert (job / "12_subtitle_generation" / "sample_film.hi.srt").is_file()
     # a decoding setting changes the translations: the warm cache must not answer for the old one
     rerun = cpwx("run", "--job-dir", str(job), "--set", "TRANSLATION_BEAM_SIZE=2", cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
-    again = manifest(job, "10_translation")["metrics"]["targets"]["hi"]
+    again = manifest(job, "11_translation")["metrics"]["targets"]["hi"]
     assert again["engine_calls"] == again["sentences"] and again["cache_hits"] == 0
     same = cpwx("run", "--job-dir", str(job), "--from", "translation", cwd=tmp_path)
-    assert same.returncode == 0 and manifest(job, "10_translation")["metrics"]["targets"]["hi"]["cache_hits"] == again["sentences"]
+    assert same.returncode == 0 and manifest(job, "11_translation")["metrics"]["targets"]["hi"]["cache_hits"] == again["sentences"]
 
 
 def test_every_setting_an_engine_reads_is_in_its_cache_key() -> None:
@@ -161,7 +161,7 @@ def test_subtitle_tracks_for_odia_and_bulgarian(tiny_nllb: Path, sample_film: Pa
                   "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    targets = manifest(job, "10_translation")["metrics"]["targets"]
+    targets = manifest(job, "11_translation")["metrics"]["targets"]
     assert targets["or"]["engine"] == targets["bg"]["engine"] == "nllb"
-    tracks = manifest(job, "12_mux")["outputs"][0]["subtitle_tracks"]
+    tracks = manifest(job, "13_mux")["outputs"][0]["subtitle_tracks"]
     assert [(t["language"], t["title"]) for t in tracks] == [("eng", "English"), ("ori", "Odia"), ("bul", "Bulgarian")]

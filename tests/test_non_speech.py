@@ -17,7 +17,7 @@ CHORDS = ("aevalsrc=" + "+".join(
 
 
 def cue_count(job: Path) -> int:
-    (srt,) = (job / "11_subtitle_generation").glob("*.srt")
+    (srt,) = (job / "12_subtitle_generation").glob("*.srt")
     return sum(1 for block in srt.read_text(encoding="utf-8").split("\n\n") if block.strip())
 
 
@@ -39,15 +39,17 @@ def test_no_speech_no_cues(name: str, source: str, settings: list[str], make_med
     result = cpwx("subtitle", str(media), *settings, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    assert cue_count(job) == 0, (job / "11_subtitle_generation").glob("*.srt")
-    mkv = job / "12_mux" / f"{Path(name).stem}_subtitled.mkv"
+    assert cue_count(job) == 0, (job / "12_subtitle_generation").glob("*.srt")
+    mkv = job / "13_mux" / f"{Path(name).stem}_subtitled.mkv"
     assert mkv.is_file()
     record = json.loads((job / "job.json").read_text())
     assert record["status"] == "success"
-    dropped = json.loads((job / "09_hallucination_removal" / "hallucinations.json").read_text())
+    dropped = json.loads((job / "10_hallucination_removal" / "hallucinations.json").read_text())
     for segment in dropped:
         assert segment["flags"]["hallucination"]
-    assert manifest(job, "11_subtitle_generation")["status"] == "success"
+    assert manifest(job, "12_subtitle_generation")["status"] == "success"
+    qc = json.loads((job / "13_mux" / "qc.json").read_text(encoding="utf-8"))
+    assert [section["cues"] for section in qc["languages"].values()] == [0]
 
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
@@ -76,14 +78,14 @@ def test_speech_over_music_kept_and_song_marked(speech_then_song: Path, tmp_path
     result = cpwx("subtitle", str(speech_then_song), "-s", "en", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    srt = (job / "11_subtitle_generation" / "speech_then_song.en.srt").read_text(encoding="utf-8")
+    srt = (job / "12_subtitle_generation" / "speech_then_song.en.srt").read_text(encoding="utf-8")
     blocks = [b for b in srt.split("\n\n") if b.strip()]
     speech = [b for b in blocks if "<i>" not in b]
     sung = [b for b in blocks if "<i>♪" in b and "♪</i>" in b]
     assert "dashwood" in " ".join(speech).lower() and "selfish" in " ".join(speech).lower()
     assert sung and "love" in " ".join(sung).lower()
     assert all("love" not in b.lower() for b in speech)
-    flagged = json.loads((job / "08_lyrics_detection" / "transcript.json").read_text())["segments"]
+    flagged = json.loads((job / "09_lyrics_detection" / "transcript.json").read_text())["segments"]
     assert all("lyrics" not in s["flags"] or s["start"] > 12 for s in flagged)
     assert any("music-dominated" in s["flags"].get("lyrics", "") for s in flagged)
     # the review page flags the sung cues, and no spoken one
@@ -97,5 +99,5 @@ def test_speech_over_music_kept_and_song_marked(speech_then_song: Path, tmp_path
 
     dropped = cpwx("run", "--job-dir", str(job), "--set", "LYRICS_MODE=drop", cwd=tmp_path)
     assert dropped.returncode == 0 and "ran subtitle_generation, mux" in dropped.stdout
-    srt = (job / "11_subtitle_generation" / "speech_then_song.en.srt").read_text(encoding="utf-8")
+    srt = (job / "12_subtitle_generation" / "speech_then_song.en.srt").read_text(encoding="utf-8")
     assert "love" not in srt.lower() and "dashwood" in srt.lower()

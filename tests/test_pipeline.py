@@ -17,7 +17,7 @@ from cpwhisperx.files import sha256_file
 from cpwhisperx.stages import STAGE_ORDER
 
 STAGE_DIRS = [f"{i:02d}_{name}" for i, name in enumerate(STAGE_ORDER, start=1)]
-TRANSCRIBE_STAGES = ["01_demux", "05_vad", "06_asr", "07_alignment", "09_hallucination_removal", "11_subtitle_generation"]
+TRANSCRIBE_STAGES = ["01_demux", "05_vad", "06_asr", "07_alignment", "10_hallucination_removal", "12_subtitle_generation"]
 
 
 def test_every_stage_has_a_full_manifest(finished_job: Path) -> None:
@@ -66,9 +66,9 @@ def test_job_record_and_outputs(finished_job: Path, sample_film: Path) -> None:
     assert record["media"]["sha256"] == sha256_file(sample_film)
     names = sorted(Path(p).name for p in record["deliverables"])
     assert names == ["sample_film.en.json", "sample_film.en.srt", "sample_film.en.txt", "sample_film.en.vtt"]
-    text = (finished_job / "11_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8").lower()
+    text = (finished_job / "12_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8").lower()
     assert "dashwood" in text and "amiable" in text
-    transcript = json.loads((finished_job / "11_subtitle_generation" / "sample_film.en.json").read_text(encoding="utf-8"))
+    transcript = json.loads((finished_job / "12_subtitle_generation" / "sample_film.en.json").read_text(encoding="utf-8"))
     words = [w for seg in transcript["segments"] for w in seg["words"]]
     assert len(words) > 80
     assert all(a["end"] <= b["start"] + 1e-6 for a, b in zip(words, words[1:], strict=False))
@@ -197,9 +197,9 @@ def test_audio_stream_in_the_source_language_is_chosen(tmp_path: Path, short_cli
     (job,) = job_dirs(tmp_path)
     assert json.loads((job / "01_demux" / "media.json").read_text(encoding="utf-8"))["audio_stream_index"] == 1
     assert any("2 audio streams" in w for w in manifest(job, "01_demux")["warnings"])
-    text = (job / "11_subtitle_generation" / "two tracks.en.txt").read_text(encoding="utf-8").lower()
+    text = (job / "12_subtitle_generation" / "two tracks.en.txt").read_text(encoding="utf-8").lower()
     assert "young man" in text, text
     chosen = cpwx("run", "--job-dir", str(job), "--set", "DEMUX_AUDIO_STREAM=0", cwd=tmp_path)
     assert chosen.returncode == 0, chosen.stderr
     assert "transcribing stream 0, as DEMUX_AUDIO_STREAM=0 asks" in chosen.stderr
-    assert "young man" not in (job / "11_subtitle_generation" / "two tracks.en.txt").read_text(encoding="utf-8").lower()
+    assert "young man" not in (job / "12_subtitle_generation" / "two tracks.en.txt").read_text(encoding="utf-8").lower()

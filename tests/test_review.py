@@ -43,7 +43,7 @@ def mkv_track(mkv: Path, language: str) -> str:
 
 def test_corrected_cue_goes_into_the_job_the_video_and_a_later_job(spanish_job: Path, sample_film: Path, tmp_path: Path) -> None:
     job = copy_job(spanish_job, tmp_path)
-    srt = job / "11_subtitle_generation" / "sample_film.es.srt"
+    srt = job / "12_subtitle_generation" / "sample_film.es.srt"
     before = srt_blocks(srt)
     (edited_block,) = [n for n, block in enumerate(before) if EDITED_FROM in block]
     edited = tmp_path / "reviewed es.srt"
@@ -56,14 +56,14 @@ def test_corrected_cue_goes_into_the_job_the_video_and_a_later_job(spanish_job: 
     after = srt_blocks(srt)
     assert [n for n, (old, new) in enumerate(zip(before, after, strict=True)) if old != new] == [edited_block]
     assert after[edited_block].endswith(EDITED_TO)
-    assert EDITED_TO in (job / "11_subtitle_generation" / "sample_film.es.vtt").read_text(encoding="utf-8")
-    assert EDITED_TO in mkv_track(job / "12_mux" / "sample_film_subtitled.mkv", "spa")
+    assert EDITED_TO in (job / "12_subtitle_generation" / "sample_film.es.vtt").read_text(encoding="utf-8")
+    assert EDITED_TO in mkv_track(job / "13_mux" / "sample_film_subtitled.mkv", "spa")
     assert EDITED_FROM in (job / "review" / "es" / "rev-001" / "sample_film.es.srt").read_text(encoding="utf-8")
     # a later run of the job keeps the correction: the subtitle stage lays it over the cues it makes
     again = cpwx("run", "--job-dir", str(job), "--from", "subtitle_generation", cwd=tmp_path, env={"CACHE_DIR": str(cache)})
     assert again.returncode == 0, again.stderr
     assert srt_blocks(srt) == after
-    assert manifest(job, "11_subtitle_generation")["metrics"]["reviewed_cues"] == {"es": 1}
+    assert manifest(job, "12_subtitle_generation")["metrics"]["reviewed_cues"] == {"es": 1}
 
     # a new job of the same media serves the approved sentence, not the engine's
     later = tmp_path / "later"
@@ -71,17 +71,17 @@ def test_corrected_cue_goes_into_the_job_the_video_and_a_later_job(spanish_job: 
     fresh = cpwx("subtitle", str(sample_film), "-s", "en", "-t", "es", cwd=later, env={"CACHE_DIR": str(cache)})
     assert fresh.returncode == 0, fresh.stderr
     (new_job,) = job_dirs(later)
-    translation = manifest(new_job, "10_translation")
+    translation = manifest(new_job, "11_translation")
     assert translation["cache"]["memory_used"] == 1 and translation["cache"]["hit"] is True
     assert translation["metrics"]["targets"]["es"]["memory_used"] == 1
     assert translation["cache"]["translation_cache_hits"] == 0  # the engine's translations went to another cache
-    spanish = (new_job / "11_subtitle_generation" / "sample_film.es.srt").read_text(encoding="utf-8")
+    spanish = (new_job / "12_subtitle_generation" / "sample_film.es.srt").read_text(encoding="utf-8")
     assert EDITED_TO in spanish and EDITED_FROM not in spanish
 
 
 def test_a_file_that_does_not_fit_is_refused_and_nothing_changes(spanish_job: Path, tmp_path: Path) -> None:
     job = copy_job(spanish_job, tmp_path)
-    srt = job / "11_subtitle_generation" / "sample_film.es.srt"
+    srt = job / "12_subtitle_generation" / "sample_film.es.srt"
     blocks = srt_blocks(srt)
     start = blocks[1].splitlines()[1].split(" --> ")[0]
     later = f"00:00:{int(start[6:8]) + 1:02d},{start[9:]}"
@@ -107,7 +107,7 @@ def test_a_file_that_does_not_fit_is_refused_and_nothing_changes(spanish_job: Pa
 
 def test_a_review_whose_run_did_not_finish_is_not_saved_over(spanish_job: Path, tmp_path: Path) -> None:
     job = copy_job(spanish_job, tmp_path)
-    srt = job / "11_subtitle_generation" / "sample_film.es.srt"
+    srt = job / "12_subtitle_generation" / "sample_film.es.srt"
     pending = job / "review" / "es" / "cues.json"
     pending.parent.mkdir(parents=True)
     pending.write_text(json.dumps({"language": "es", "timing": [], "cues": []}), encoding="utf-8")
@@ -121,7 +121,7 @@ def test_a_review_whose_run_did_not_finish_is_not_saved_over(spanish_job: Path, 
 
 def test_a_corrected_transcript_line_is_kept_for_its_sentence(spanish_job: Path, tmp_path: Path) -> None:
     job = copy_job(spanish_job, tmp_path)
-    srt = job / "11_subtitle_generation" / "sample_film.en.srt"
+    srt = job / "12_subtitle_generation" / "sample_film.en.srt"
     text = srt.read_text(encoding="utf-8")
     assert text.count("made amiable himself.") == 1
     edited = tmp_path / "en.srt"
@@ -157,8 +157,8 @@ def test_a_films_confirmed_names_reach_its_next_job(sample_film: Path, tmp_path:
     first = cpwx("transcribe", str(first_copy), "-s", "en", "--set", f"GLOSSARY_PATHS={names}", cwd=tmp_path / "one", env=cache)
     assert first.returncode == 0, first.stderr
     (job,) = job_dirs(tmp_path / "one")
-    assert "Dashwood" in (job / "11_subtitle_generation" / "Some.Film.2019.1080p.en.txt").read_text(encoding="utf-8")
-    assert manifest(job, "11_subtitle_generation")["metrics"]["names_confirmed"] == ["Dashwood"]
+    assert "Dashwood" in (job / "12_subtitle_generation" / "Some.Film.2019.1080p.en.txt").read_text(encoding="utf-8")
+    assert manifest(job, "12_subtitle_generation")["metrics"]["names_confirmed"] == ["Dashwood"]
 
     second = cpwx("transcribe", str(second_copy), "-s", "en", cwd=tmp_path / "two", env=cache)
     assert second.returncode == 0, second.stderr

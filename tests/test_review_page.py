@@ -51,7 +51,7 @@ def test_review_page_plays_seeks_to_a_flagged_cue_checks_as_you_type_and_saves(b
         job = submit(served.url, "sample_film.mp4", workflow="subtitle", source_language="en")
         assert follow(served.url, job["id"])[-1]["status"] == "success"
         (job_dir,) = (tmp_path / "jobs").glob(f"*/*/*/*/{job['id']}")
-        srt = job_dir / "11_subtitle_generation" / "sample_film.en.srt"
+        srt = job_dir / "12_subtitle_generation" / "sample_film.en.srt"
         _check_page(browser, served, job["id"], srt, tmp_path)
 
 

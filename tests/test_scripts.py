@@ -48,7 +48,7 @@ def test_detection_among_candidates_then_devanagari(tmp_path) -> None:  # type: 
     assert data["language"]["detected"] == "hi" and data["language"]["candidates"] == ["hi", "en"]
     assert {code for code, _ in data["language"]["ranking"]} <= {"hi", "en"}
     assert data["script"]["expected_script"] == "Devanagari" and data["script"]["expected_share"] >= 0.99
-    assert (job / "11_subtitle_generation" / f"{clip.stem}.hi.srt").is_file()
+    assert (job / "12_subtitle_generation" / f"{clip.stem}.hi.srt").is_file()
 
 
 def test_pieces_of_a_text_join_with_a_space_only_where_the_language_writes_one() -> None:

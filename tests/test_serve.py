@@ -53,7 +53,7 @@ def test_a_job_submitted_over_http_runs_in_a_worker_and_reports_its_events(serve
     detail = httpx.get(f"{served.url}/api/jobs/{job_id}").json()
     assert detail["status"] == "success" and detail["failure"] is None
     assert {s["name"]: s["status"] for s in detail["stages"]}["asr"] == "success"
-    assert "12_mux/sample_film_subtitled.mkv" in detail["deliverables"]
+    assert "13_mux/sample_film_subtitled.mkv" in detail["deliverables"]
     assert json.loads((job_dir / "job.json").read_text())["status"] == "success"
     listed = httpx.get(f"{served.url}/api/jobs").json()["jobs"]
     assert job_id in [j["id"] for j in listed]
@@ -74,12 +74,12 @@ def test_cues_carry_their_flags_and_an_edit_changes_only_what_depends_on_it(serv
     sheet = httpx.get(f"{served.url}/api/jobs/{job_id}/cues/en").json()
     assert sheet["rules"]["max_line_length"] == 42 and sheet["rules"]["max_cps"] == 17
     texts = [" ".join(c["lines"]) for c in sheet["cues"]]
-    srt = (job_dir / "11_subtitle_generation" / "sample_film.en.srt").read_text(encoding="utf-8")
+    srt = (job_dir / "12_subtitle_generation" / "sample_film.en.srt").read_text(encoding="utf-8")
     assert all(line in srt for c in sheet["cues"] for line in c["lines"])
     unsure = [f for c in sheet["cues"] for f in c["flags"] if f["kind"] == "low_confidence"]
     assert unsure and all(w["probability"] < 0.8 for f in unsure for w in f["words"])
     (index,) = [n for n, text in enumerate(texts) if text.endswith(EDITED_FROM)]
-    spanish_before = (job_dir / "11_subtitle_generation" / "sample_film.es.srt").read_text(encoding="utf-8")
+    spanish_before = (job_dir / "12_subtitle_generation" / "sample_film.es.srt").read_text(encoding="utf-8")
     before = snapshot(job_dir)
 
     lines = [line.replace(EDITED_FROM.split()[-2], "happy") for line in sheet["cues"][index]["lines"]]
@@ -95,16 +95,16 @@ def test_cues_carry_their_flags_and_an_edit_changes_only_what_depends_on_it(serv
 
     after = snapshot(job_dir)
     touched = changed(before, after)
-    assert all(p.split("/")[0] in ("review", "10_translation", "11_subtitle_generation", "12_mux", "logs") or p == "job.json" for p in touched), touched
+    assert all(p.split("/")[0] in ("review", "11_translation", "12_subtitle_generation", "13_mux", "logs") or p == "job.json" for p in touched), touched
     assert {"review/en/cues.json", "review/en/sentences.json", "review/en/rev-001/sample_film.en.srt",
-            "11_subtitle_generation/sample_film.en.srt", "11_subtitle_generation/sample_film.es.srt", "12_mux/sample_film_subtitled.mkv"} <= touched
-    english = (job_dir / "11_subtitle_generation" / "sample_film.en.srt").read_text(encoding="utf-8")
+            "12_subtitle_generation/sample_film.en.srt", "12_subtitle_generation/sample_film.es.srt", "13_mux/sample_film_subtitled.mkv"} <= touched
+    english = (job_dir / "12_subtitle_generation" / "sample_film.en.srt").read_text(encoding="utf-8")
     assert EDITED_TO in english and EDITED_FROM not in english
     assert EDITED_FROM in (job_dir / "review" / "en" / "rev-001" / "sample_film.en.srt").read_text(encoding="utf-8")
     # the corrected sentence alone was translated again; the rest came from the cache
-    translation = json.loads((job_dir / "10_translation" / "manifest.json").read_text())["metrics"]["targets"]["es"]
+    translation = json.loads((job_dir / "11_translation" / "manifest.json").read_text())["metrics"]["targets"]["es"]
     assert translation["corrected_sentences"] == 1 and translation["engine_calls"] == 1 and translation["cache_hits"] == translation["sentences"] - 1
-    spanish_after = (job_dir / "11_subtitle_generation" / "sample_film.es.srt").read_text(encoding="utf-8")
+    spanish_after = (job_dir / "12_subtitle_generation" / "sample_film.es.srt").read_text(encoding="utf-8")
     differing = [(a, b) for a, b in zip(spanish_before.split("\n\n"), spanish_after.split("\n\n"), strict=True) if a != b]
     assert len(differing) == 1 and "feliz" in differing[0][1] and "feliz" not in differing[0][0]
     reviewed = httpx.get(f"{served.url}/api/jobs/{job_id}/cues/en").json()["cues"]
@@ -119,8 +119,8 @@ def test_cues_carry_their_flags_and_an_edit_changes_only_what_depends_on_it(serv
     run = run_of(follow(served.url, job_id))
     assert [e["stage"] for e in run if e["event"] == "stage" and e["state"] == "success"] == ["subtitle_generation", "mux"]
     touched = changed(before, snapshot(job_dir))
-    assert touched and all(p.split("/")[0] in ("11_subtitle_generation", "12_mux", "logs") or p == "job.json" for p in touched), touched
-    assert EDITED_TO in (job_dir / "11_subtitle_generation" / "sample_film.en.srt").read_text(encoding="utf-8")
+    assert touched and all(p.split("/")[0] in ("12_subtitle_generation", "13_mux", "logs") or p == "job.json" for p in touched), touched
+    assert EDITED_TO in (job_dir / "12_subtitle_generation" / "sample_film.en.srt").read_text(encoding="utf-8")
     wrong = httpx.post(f"{served.url}/api/jobs/{job_id}/rerun", json={"from": "subtitles"})
     assert wrong.status_code == 400 and "subtitle_generation" in wrong.json()["error"]["fix"] + wrong.json()["error"]["message"]
 
@@ -156,9 +156,9 @@ def test_the_whole_cue_list_saves_splits_and_merges_and_bad_edits_are_refused(se
     assert len(now) == len(cues) and [c["lines"] for c in now[:2]] == [["Primera mitad."], ["Segunda mitad."]]
     assert now[2]["start"] == second["start"] and now[2]["end"] == cues[2]["end"]
     assert [c["lines"] for c in now[3:]] == [c["lines"] for c in cues[3:]]
-    srt = (job_dir / "11_subtitle_generation" / "sample_film.es.srt").read_text(encoding="utf-8")
+    srt = (job_dir / "12_subtitle_generation" / "sample_film.es.srt").read_text(encoding="utf-8")
     assert "Primera mitad." in srt and "Segunda mitad." in srt
-    mkv = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(job_dir / "12_mux" / "sample_film_subtitled.mkv"), "-map",
+    mkv = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(job_dir / "13_mux" / "sample_film_subtitled.mkv"), "-map",
                           "0:s:m:language:spa", "-f", "srt", "-"], capture_output=True, text=True, check=True).stdout
     assert "Segunda mitad." in mkv
     # a later run from the subtitle stage keeps the reviewed cues, split and merged ones included
@@ -295,7 +295,7 @@ def test_glossary_corrections_and_dropped_segments_are_flagged_and_a_dropped_one
     dropped_ids = [seg["id"] for seg in segments if seg["compression_ratio"] > threshold]
     assert [d["id"] for d in sheet["dropped"]] == dropped_ids and all("compression" in d["reason"] and not d["restored"] for d in sheet["dropped"])
     dropped = sheet["dropped"][0]
-    srt = job_dir / "11_subtitle_generation" / "sample_film.en.srt"
+    srt = job_dir / "12_subtitle_generation" / "sample_film.en.srt"
     assert dropped["text"] not in srt.read_text(encoding="utf-8").replace("\n", " ")
 
     assert httpx.post(f"{served.url}/api/jobs/{job['id']}/restore", json={"segment": 999}).status_code == 404
@@ -307,4 +307,4 @@ def test_glossary_corrections_and_dropped_segments_are_flagged_and_a_dropped_one
     assert [(d["id"], d["restored"]) for d in again["dropped"]] == [(i, i == dropped["id"]) for i in dropped_ids]
     words = dropped["text"].split()
     assert " ".join(words[:3]) in srt.read_text(encoding="utf-8").replace("\n", " ")
-    assert json.loads((job_dir / "09_hallucination_removal" / "manifest.json").read_text())["metrics"]["segments_restored"] == 1
+    assert json.loads((job_dir / "10_hallucination_removal" / "manifest.json").read_text())["metrics"]["segments_restored"] == 1

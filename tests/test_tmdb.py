@@ -99,7 +99,7 @@ def test_refused_or_silent_service(scenario: str, fake_tmdb: str, film_clip: Pat
         data = manifest(job, "02_tmdb")
         assert data["status"] == "skipped" and data["warnings"]
         assert ("401" if scenario == "401" else "in time") in data["reason"]
-        assert manifest(job, "11_subtitle_generation")["status"] == "success"
+        assert manifest(job, "12_subtitle_generation")["status"] == "success"
         code, stderr, job = run_with_tmdb(film_clip, fake_tmdb, tmp_path / "strict", "--set", "TMDB_REQUIRED=true")
         assert code == 4
         assert "stage 'tmdb' failed" in stderr

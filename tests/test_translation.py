@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO, cpwx, job_dirs, manifest
+from conftest import REPO, cpwx, job_dirs, manifest, remeasured
 
 from cpwhisperx.cache import ResultCache
 from cpwhisperx.compliance import facts_from_file, measure
@@ -80,9 +80,9 @@ def test_translate_sample_film(sample_film: Path, tmp_path: Path, target: str, e
     result = cpwx("translate", str(sample_film), "-s", "en", "-t", target, "--set", f"CACHE_DIR={tmp_path / 'cache'}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    details = manifest(job, "10_translation")["metrics"]["targets"][target]
+    details = manifest(job, "11_translation")["metrics"]["targets"][target]
     assert details["engine"] == engine and details["model"] and details["version"]
-    out = job / "11_subtitle_generation"
+    out = job / "12_subtitle_generation"
     for ext in ("txt", "json", "srt", "vtt"):
         assert (out / f"sample_film.{target}.{ext}").is_file()
     text = (out / f"sample_film.{target}.txt").read_text(encoding="utf-8").lower()
@@ -97,15 +97,15 @@ def test_whisper_translates_hindi_speech(tmp_path: Path) -> None:
                   cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    details = manifest(job, "10_translation")["metrics"]["targets"]["en"]
+    details = manifest(job, "11_translation")["metrics"]["targets"]["en"]
     assert details["engine"] == "whisper"
-    english = (job / "11_subtitle_generation" / f"{clip.stem}.en.txt").read_text(encoding="utf-8")
+    english = (job / "12_subtitle_generation" / f"{clip.stem}.en.txt").read_text(encoding="utf-8")
     assert "Pakistan" in english and re.fullmatch(r"[\x00-\x7f\s]+", english)
     # the Hindi transcript's पाकिस्तान became the term, and the English keeps it: counted, not assumed
-    hindi = (job / "11_subtitle_generation" / f"{clip.stem}.hi.txt").read_text(encoding="utf-8")
+    hindi = (job / "12_subtitle_generation" / f"{clip.stem}.hi.txt").read_text(encoding="utf-8")
     assert details["glossary"]["expected"] == hindi.count("Pakistan") >= 1
     assert details["glossary"]["applied"] == min(hindi.count("Pakistan"), english.count("Pakistan"))
-    translation_log = (job / "10_translation" / "stage.log").read_text(encoding="utf-8")
+    translation_log = (job / "11_translation" / "stage.log").read_text(encoding="utf-8")
     assert "Pakistan" in translation_log  # hotword of the translate task
     assert "translating the speech into English (Whisper): done" in translation_log
 
@@ -118,9 +118,9 @@ def test_no_correction_on_whisper_english_when_turned_off(tmp_path: Path) -> Non
                   "--set", "GLOSSARY_ASR_BIAS=false", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (job,) = job_dirs(tmp_path)
-    english = (job / "11_subtitle_generation" / f"{clip.stem}.en.txt").read_text(encoding="utf-8")
+    english = (job / "12_subtitle_generation" / f"{clip.stem}.en.txt").read_text(encoding="utf-8")
     assert "Pakistan" in english and "Pakland" not in english
-    assert manifest(job, "10_translation")["metrics"]["targets"]["en"]["glossary_corrections"] == 0
+    assert manifest(job, "11_translation")["metrics"]["targets"]["en"]["glossary_corrections"] == 0
 
 
 def test_english_from_whisper_gets_the_glossary_renderings() -> None:
@@ -141,20 +141,20 @@ def test_subtitle_with_two_targets(sample_film: Path, tmp_path: Path) -> None:
     import subprocess
 
     probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
-                                       str(job / "12_mux" / "sample_film_subtitled.mkv")], capture_output=True, text=True, check=True).stdout)
+                                       str(job / "13_mux" / "sample_film_subtitled.mkv")], capture_output=True, text=True, check=True).stdout)
     subs = [s for s in probe["streams"] if s["codec_type"] == "subtitle"]
     assert [s["tags"]["language"] for s in subs] == ["eng", "spa", "por"]
     assert [s["disposition"]["default"] for s in subs] == [0, 1, 0]
-    compliance = manifest(job, "11_subtitle_generation")["metrics"]["compliance"]
+    compliance = manifest(job, "12_subtitle_generation")["metrics"]["compliance"]
     for lang in ("en", "es", "pt"):
         assert compliance[lang]["all_within"], compliance[lang]
-        assert measure(facts_from_file(job / "11_subtitle_generation" / f"sample_film.{lang}.srt"), LayoutRules())["all_within"]
+        assert remeasured(job / "12_subtitle_generation" / f"sample_film.{lang}.srt", lang)["all_within"]
     # the progress of each long step is in its stage log: what, how far, done
-    sentences = manifest(job, "10_translation")["metrics"]["targets"]["es"]["sentences"]
-    translation_log = (job / "10_translation" / "stage.log").read_text(encoding="utf-8")
+    sentences = manifest(job, "11_translation")["metrics"]["targets"]["es"]["sentences"]
+    translation_log = (job / "11_translation" / "stage.log").read_text(encoding="utf-8")
     assert f"translating en→es (apertium): 100% ({sentences}/{sentences} sentences)" in translation_log
     assert "translating en→pt (bergamot): done" in translation_log
-    mux_log = (job / "12_mux" / "stage.log").read_text(encoding="utf-8")
+    mux_log = (job / "13_mux" / "stage.log").read_text(encoding="utf-8")
     assert re.search(r"writing sample_film_subtitled\.mkv: \d+% \([\d.]+/62\.\d s\)", mux_log), mux_log
     assert "writing sample_film_subtitled.mkv: done" in mux_log
 
@@ -162,9 +162,9 @@ def test_subtitle_with_two_targets(sample_film: Path, tmp_path: Path) -> None:
     changed = cpwx("run", "--job-dir", str(job), "--set", "TARGET_LANGUAGES=pt", cwd=tmp_path)
     assert changed.returncode == 0, changed.stderr
     assert "ran translation, subtitle_generation, mux;" in changed.stdout
-    assert manifest(job, "10_translation")["metrics"]["targets"]["pt"]["cache_hits"] > 0
+    assert manifest(job, "11_translation")["metrics"]["targets"]["pt"]["cache_hits"] > 0
     probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
-                                       str(job / "12_mux" / "sample_film_subtitled.mkv")], capture_output=True, text=True, check=True).stdout)
+                                       str(job / "13_mux" / "sample_film_subtitled.mkv")], capture_output=True, text=True, check=True).stdout)
     assert [s["tags"]["language"] for s in probe["streams"] if s["codec_type"] == "subtitle"] == ["eng", "por"]
     assert json.loads((job / "job.json").read_text())["target_languages"] == ["pt"]
 
@@ -267,10 +267,10 @@ def test_a_cache_that_cannot_be_written_is_a_warning(sample_film: Path, tmp_path
     assert result.returncode == 0, result.stderr
     assert "cannot be written" in result.stderr
     (job,) = job_dirs(tmp_path)
-    data = manifest(job, "10_translation")
+    data = manifest(job, "11_translation")
     assert data["status"] == "success" and any("cannot be written" in w for w in data["warnings"])
     assert data["cache"]["writable"] is False and data["metrics"]["targets"]["es"]["engine_calls"] > 5
-    assert "Señor John Dashwood" in (job / "11_subtitle_generation" / "sample_film.es.txt").read_text(encoding="utf-8")
+    assert "Señor John Dashwood" in (job / "12_subtitle_generation" / "sample_film.es.txt").read_text(encoding="utf-8")
 
 
 def test_alias_and_misspelling_correction() -> None:
@@ -300,25 +300,25 @@ def test_glossary_end_to_end(sample_film: Path, tmp_path: Path) -> None:
     (job,) = job_dirs(tmp_path)
     corrections = json.loads((job / "06_asr" / "glossary_corrections.json").read_text())
     assert [c["term"] for c in corrections] == ["Dashwud"] and corrections[0]["found"].startswith("Dashwood")
-    english = (job / "11_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8")
-    spanish = (job / "11_subtitle_generation" / "sample_film.es.txt").read_text(encoding="utf-8")
+    english = (job / "12_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8")
+    spanish = (job / "12_subtitle_generation" / "sample_film.es.txt").read_text(encoding="utf-8")
     assert "Dashwud" in english and "Dashwood" not in english
     expected = english.count("Dashwud") + english.count("young man") + english.count("amiable")
     found = (min(spanish.count("Dashwud"), english.count("Dashwud")) + min(spanish.count("joven caballero"), english.count("young man"))
              + min(spanish.count("amable"), english.count("amiable")))
     assert expected >= 4 and found == expected
-    rate = manifest(job, "10_translation")["metrics"]["targets"]["es"]["glossary"]
+    rate = manifest(job, "11_translation")["metrics"]["targets"]["es"]["glossary"]
     assert rate["expected"] == expected and rate["applied"] == found and rate["rate"] == 1.0
 
     again = cpwx("run", "--job-dir", str(job), "--from", "translation", cwd=tmp_path)
     assert again.returncode == 0
-    assert manifest(job, "10_translation")["metrics"]["targets"]["es"]["engine_calls"] == 0
+    assert manifest(job, "11_translation")["metrics"]["targets"]["es"]["engine_calls"] == 0
 
     # With the names given to Whisper as hotwords it writes the glossary spelling itself.
     biased = cpwx("run", "--job-dir", str(job), "--set", "GLOSSARY_ASR_BIAS=true", cwd=tmp_path)
     assert biased.returncode == 0, biased.stderr
     assert "glossary hotwords: Dashwud" in (job / "06_asr" / "stage.log").read_text(encoding="utf-8")
-    assert "Dashwud" in (job / "11_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8")
+    assert "Dashwud" in (job / "12_subtitle_generation" / "sample_film.en.txt").read_text(encoding="utf-8")
 
 
 def test_names_are_protected_only_as_written() -> None:

@@ -35,7 +35,7 @@ def test_mandarin_subtitles_add_no_space_between_characters(mandarin_clip: Path,
     written = [seg["text"] for seg in whisper["segments"]] + [w["text"] for seg in whisper["segments"] for w in seg["words"]]
     whisper_text = "".join(seg["text"] for seg in whisper["segments"])
     assert len(regex.findall(CJK, whisper_text)) >= 15, whisper_text  # base heard Chinese
-    out = job / "11_subtitle_generation"
+    out = job / "12_subtitle_generation"
     for fmt in ("srt", "vtt"):
         lines = [line for event in pysubs2.load(str(out / f"mandarin clip.zh.{fmt}"), encoding="utf-8")
                  for line in event.plaintext.split("\n")]
@@ -45,6 +45,6 @@ def test_mandarin_subtitles_add_no_space_between_characters(mandarin_clip: Path,
                 assert any(pair.group(0) in text for text in written), f"space Whisper did not write: {pair.group(0)!r} in {line!r}"
         # nothing lost or reordered
         assert regex.sub(r"\s", "", "".join(lines)) == regex.sub(r"\s", "", whisper_text)
-    report = manifest(job, "11_subtitle_generation")["metrics"]["compliance"]["zh"]
+    report = manifest(job, "12_subtitle_generation")["metrics"]["compliance"]["zh"]
     assert report["limits"]["line_length"] == 16  # the limit for Chinese, not SUBTITLE_MAX_LINE_LENGTH
     assert report["within"]["line_length"] == 1.0 and report["within"]["line_count"] == 1.0, report

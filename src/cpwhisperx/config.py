@@ -21,18 +21,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cpwhisperx.errors import ConfigError
+from cpwhisperx.subtitle_rules import own_line_lengths
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 ComputeType = Literal[
     "auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16", "int16",
     "float16", "bfloat16", "float32",
 ]
-SubtitleFormat = Literal["srt", "vtt", "ass"]
+SubtitleFormat = Literal["srt", "vtt", "ass", "ttml", "ebu-tt-d"]
 MULTILINGUAL_HINT = "set WHISPER_MODEL to a multilingual model: base (bundled), small, medium, large-v3 or large-v3-turbo"
 
 
 # The line limits of the broadcast guides for scripts denser or wider than Latin (see the key's description).
-LINE_LENGTH_BY_LANGUAGE: dict[str, int] = {"zh": 16, "yue": 16, "ja": 13, "ko": 16, "th": 35}
+LINE_LENGTH_BY_LANGUAGE: dict[str, int] = own_line_lengths()
 LINE_LENGTH_RANGE = (10, 200)
 
 
@@ -52,6 +53,8 @@ class Settings(BaseModel):
     SOURCE_LANGUAGE: str = Field("auto", description="Spoken language as a Whisper code (hi, en, …) or `auto` to detect it.")
     LANGUAGE_CANDIDATES: list[str] = Field([], description="With SOURCE_LANGUAGE=auto, the Whisper languages the film can contain (e.g. hi,en): detection picks among them only, which keeps Hindi from being taken for Urdu.")
     TARGET_LANGUAGES: list[str] = Field([], description="Comma-separated languages to translate into (translate and subtitle workflows): Whisper codes or BCP 47 tags (or, bg, zh-Hant, ks-Deva) of any language a translation engine translates into: NLLB-200's 202, IndicTrans2's, installed Apertium pairs', Bergamot's en/pt.")
+    SHOT_CHANGE_DETECTION: bool = Field(True, description="Find the shot changes of a video (FFmpeg's scdet on frames scaled to 160 pixels; decoding the video costs about 9 CPU seconds a minute of 1080p H.264, 15 to 20 minutes of CPU for a 2-hour film; with CACHE_ENABLED once per video, as the audio is) for the subtitle timing rules (SUBTITLE_SHOT_CHANGE_WINDOW). Off, the video is not decoded and cue times still land on its frames. A video FFmpeg cannot decode is timed the same way, with a warning. Audio alone has no shot changes.")
+    SHOT_CHANGE_THRESHOLD: float = Field(10.0, gt=0, le=100, description="scdet's score (0-100, the picture's change between two frames) above which a frame starts a new shot; lower finds softer cuts and more false ones.")
     DEMUX_AUDIO_STREAM: Literal["auto"] | Annotated[int, Field(ge=0)] = Field("auto", description="Which audio stream to transcribe, counted among the audio streams from 0. `auto`: the stream whose language tag is SOURCE_LANGUAGE, else the one the file marks as default, else the first; with several streams the run says which it took.")
 
     VAD_ENABLED: bool = Field(True, description="Detect speech regions with Silero VAD and transcribe only those.")
@@ -111,26 +114,40 @@ class Settings(BaseModel):
     HALLUCINATION_LOG_PROB_THRESHOLD: float = Field(-1.0, description="With a no-speech probability above HALLUCINATION_NO_SPEECH_THRESHOLD, a segment whose average log-probability is below this is dropped.")
     HALLUCINATION_NO_SPEECH_THRESHOLD: float = Field(0.6, ge=0, le=1, description="See HALLUCINATION_LOG_PROB_THRESHOLD.")
 
+    DIARIZATION_ENABLED: Literal["auto", "true", "false"] = Field("auto", description="Find who speaks when (stage diarization) and label every word and segment with its speaker. `auto`: in the subtitle workflow only; `true`: in every workflow; `false`: never.")
+    DIARIZATION_BACKEND: Literal["builtin", "sherpa-onnx"] = Field("builtin", description="Diarization engine. `builtin`: MFCC statistics of the speech, clustered, no model to download; `sherpa-onnx`: sherpa-onnx (install the `sherpa` extra) with the ONNX models of DIARIZATION_SHERPA_SEGMENTATION_MODEL and DIARIZATION_SHERPA_EMBEDDING_MODEL.")
+    DIARIZATION_NUM_SPEAKERS: int = Field(0, ge=0, le=64, description="How many speakers the film has, when known; 0 estimates it, between DIARIZATION_MIN_SPEAKERS and DIARIZATION_MAX_SPEAKERS.")
+    DIARIZATION_MIN_SPEAKERS: int = Field(1, ge=1, le=64, description="Fewest speakers an estimate may give.")
+    DIARIZATION_MAX_SPEAKERS: int = Field(8, ge=1, le=64, description="Most speakers an estimate may give.")
+    DIARIZATION_SHERPA_SEGMENTATION_MODEL: str = Field("", description="Path of the sherpa-onnx speaker segmentation model (.onnx, e.g. pyannote segmentation 3.0 exported for sherpa-onnx).")
+    DIARIZATION_SHERPA_EMBEDDING_MODEL: str = Field("", description="Path of the sherpa-onnx speaker embedding model (.onnx, e.g. a 3D-Speaker or WeSpeaker model).")
+    DIARIZATION_SPEAKER_NAMES: str = Field("", description="A speakers.tsv naming the diarized speakers: one row a speaker, its label (SPEAKER_1, …), a tab and the name; lines starting with # are comments. The .txt transcript shows the names, the .json keeps each label in `speaker` and adds the name as `speaker_name`; empty: labels only.")
+
     LYRICS_MODE: Literal["mark", "drop", "keep"] = Field("mark", description="Song lyrics in subtitles: `mark` sets them in italics between ♪, `drop` leaves them out, `keep` shows them as dialogue.")
     LYRICS_MUSIC_THRESHOLD: float = Field(0.5, gt=0, lt=1, description="Music score (0–1, from the audio) above which a window counts as music or singing.")
     LYRICS_MIN_MUSIC_SHARE: float = Field(0.6, gt=0, le=1, description="A segment is lyrics when at least this share of its span is music-dominated.")
     LYRICS_REPEAT_MIN_WORDS: int = Field(3, ge=1, description="A line of at least this many words heard again in a music-tinged stretch counts as a refrain.")
 
-    SUBTITLE_FORMATS: list[SubtitleFormat] = Field(["srt", "vtt"], description="Subtitle formats written next to the .txt and .json transcript.")
+    SUBTITLE_FORMATS: list[SubtitleFormat] = Field(["srt", "vtt"], description="Subtitle formats written next to the .txt and .json transcript: `srt`, `vtt`, `ass`, `ttml` (TTML in the W3C IMSC 1.1 Text Profile, {stem}.{lang}.ttml) and `ebu-tt-d` (EBU-TT-D, EBU Tech 3380, {stem}.{lang}.ebu-tt-d.xml). The video's tracks are made from srt (else ass, else vtt); the Timed Text files are deliveries beside it.")
+    SUBTITLE_SDH: bool = Field(False, description="Also write subtitles for the deaf and hard of hearing per language, {stem}.{lang}.sdh.{ext} in every SUBTITLE_FORMATS format, muxed as a track of their own (`English SDH`, hearing-impaired flag). As the Netflix SDH guides write them: the speaker in brackets at every change of speaker once diarized (`[Asha]` where DIARIZATION_SPEAKER_NAMES names the label, else `[speaker 1]`), song lyrics between ♪ whatever LYRICS_MODE says, and a `[music]` tag (in the track's language where known) over music without speech.")
+    MUX_FORCED_LANGUAGES: list[str] = Field([], description="Languages to write a forced-narrative file for, {stem}.{lang}.forced.{ext}, muxed as a track of its own with the forced flag (`English (forced)`): only the dialogue spoken in another language than the film's and the track's (the segments LANGUAGE_PER_SEGMENT found code-switched), taken from the track language's translation, so a language needs to be in TARGET_LANGUAGES; the film's own language gets none, as nothing translates the foreign lines into it. On-screen text is not included: nothing reads the picture.")
     HINDI_OUTPUT_SCRIPT: Literal["devanagari", "latin"] = Field("devanagari", description="Script of Hindi transcripts and subtitles: `devanagari`, or `latin` for the casual romanisation Hinglish readers use (नमस्ते → namaste). Translation still reads the Devanagari transcript.")
     SUBTITLE_MAX_LINE_LENGTH: int = Field(42, ge=LINE_LENGTH_RANGE[0], le=LINE_LENGTH_RANGE[1], description="Most characters (grapheme clusters) on one subtitle line, in the languages without their own limit in SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE.")
     SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE: dict[str, int] = Field(
         dict(LINE_LENGTH_BY_LANGUAGE),
         description="Most characters on one line per language, instead of SUBTITLE_MAX_LINE_LENGTH: comma-separated "
                     "`language:characters` items, each replacing that language's default while the others keep theirs. "
-                    "Defaults from the Netflix Timed Text Style Guides: 16 for Chinese (also Cantonese) and Korean, 13 for "
-                    "Japanese (horizontal subtitles; some vendors allow 16: `ja:16`), 35 for Thai. A half-width letter or space "
-                    "counts as one character, which the guides count as half.")
+                    "Defaults from the Netflix Timed Text Style Guides: 16 for Chinese (also Cantonese) and Korean, 35 for Thai; "
+                    "16 for Japanese, the common vendor limit (Netflix asks 13 for horizontal subtitles: `ja:13`). A half-width "
+                    "letter or space counts as one character, which the guides count as half. The README's rules table lists them.")
     SUBTITLE_MAX_LINES: int = Field(2, ge=1, le=4, description="Most lines in one cue.")
     SUBTITLE_MIN_DURATION: float = Field(5 / 6, gt=0, description="Shortest time a cue stays on screen, in seconds (5/6 s = 20 frames at 24 fps).")
     SUBTITLE_MAX_DURATION: float = Field(7.0, gt=1, description="Longest time a cue stays on screen, in seconds.")
-    SUBTITLE_MAX_CPS: float = Field(17.0, gt=1, description="Highest reading speed, in characters per second; met by extending a cue into free time before splitting it.")
-    SUBTITLE_MIN_GAP: float = Field(0.083, ge=0, description="Least time between two cues, in seconds (2 frames at 24 fps).")
+    SUBTITLE_AUDIENCE: Literal["adult", "children", "sdh"] = Field("adult", description="Whose reading speed the subtitles keep: the per-language limits of the streaming guides for `adult`, `children` (lower: 13 cps in English, 17 in Hindi) or `sdh` programmes (the guides give SDH the adult reading speeds); the README's rules table lists them. SUBTITLE_MAX_CPS and SUBTITLE_MAX_CPS_BY_LANGUAGE override them.")
+    SUBTITLE_MAX_CPS: float = Field(0.0, ge=0, description="Highest reading speed, in characters per second, for every language; met by extending a cue into free time before splitting it. 0: each language's limit for SUBTITLE_AUDIENCE from the guides (adults: 17 in English and languages without their own, 22 in Hindi, 9 in Chinese, 12 in Korean, 4 in Japanese).")
+    SUBTITLE_MAX_CPS_BY_LANGUAGE: dict[str, float] = Field({}, description="Highest reading speed per language, instead of SUBTITLE_MAX_CPS and the guides' limit: comma-separated `language:cps` items (e.g. `hi:20,ja:5`).")
+    SUBTITLE_MIN_GAP: float = Field(0.083, ge=0, description="Least time between two cues, in seconds (2 frames at 24 fps). On a video it is the nearest whole number of frames (2 at 24, 25 and 30 fps), except across a shot change, where a cue ends 2 frames before the cut and the next may start on it.")
+    SUBTITLE_SHOT_CHANGE_WINDOW: float = Field(0.5, ge=0, le=2, description="On videos, how near a shot change (in seconds; half a second is the guides' 12 frames at 24 fps) a cue's in-time moves onto it and its out-time to 2 frames before it; a cue whose speech ends before a cut no longer runs across it. Cue times are always whole frames of the video. 0 turns the shot-change rules off, but the video is still decoded to find the cuts: SHOT_CHANGE_DETECTION=false skips that.")
     SUBTITLE_PAUSE_SPLIT: float = Field(1.0, gt=0, description="A pause in speech at least this long always ends a cue.")
     SUBTITLE_MAX_LEAD: float = Field(0.5, ge=0, description="How far a cue may appear before its speech starts, to win reading time.")
     SUBTITLE_MAX_DELAY: float = Field(0.5, ge=0, description="How far a cue may appear after its speech starts. Speech faster than SUBTITLE_MAX_CPS for long gets cues above that reading speed (reported) rather than cues that drift behind the voice.")
@@ -161,8 +178,11 @@ class Settings(BaseModel):
     CACHE_MAX_SIZE_GB: float = Field(10, ge=0, description="After each successful run and by `cpwx cache cleanup`, the least recently used cache entries are removed until the cache holds at most this many gigabytes; 0 means no size limit.")
 
     MUX_CONTAINER: Literal["mkv", "mp4"] = Field("mkv", description="Container of the soft-subtitled video: `mkv` (SRT tracks) or `mp4` (mov_text tracks).")
+    MUX_DEFAULT_LANGUAGE: str = Field("", description="The language whose subtitle track players show unasked (the default flag): empty picks the first of TARGET_LANGUAGES that has a track, else the spoken language; `none` flags no track.")
+    MUX_DEFAULT_TRACK: Literal["full", "sdh", "forced"] = Field("full", description="Which of the default language's tracks carries the default flag: `full` (all dialogue), `sdh` or `forced` (see SUBTITLE_SDH, MUX_FORCED_LANGUAGES); the full track when that language has none of the kind.")
 
-    @field_validator("WHISPER_TEMPERATURE", "SUBTITLE_FORMATS", "TARGET_LANGUAGES", "GLOSSARY_PATHS", "LANGUAGE_CANDIDATES", mode="before")
+    @field_validator("WHISPER_TEMPERATURE", "SUBTITLE_FORMATS", "TARGET_LANGUAGES", "GLOSSARY_PATHS", "LANGUAGE_CANDIDATES",
+                     "MUX_FORCED_LANGUAGES", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split_list(value)
@@ -179,6 +199,40 @@ class Settings(BaseModel):
                 raise ValueError(f"'{item}' is not of the form language:characters (e.g. zh:16)")
             given[language.strip().lower()] = int(chars)
         return {**LINE_LENGTH_BY_LANGUAGE, **given}
+
+    @field_validator("SUBTITLE_MAX_CPS_BY_LANGUAGE", mode="before")
+    @classmethod
+    def _reading_speeds(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        given: dict[str, float] = {}
+        for item in _split_list(value):
+            language, sep, cps = item.partition(":")
+            try:
+                speed = float(cps)
+            except ValueError:
+                speed = math.nan
+            if not sep or math.isnan(speed):
+                raise ValueError(f"'{item}' is not of the form language:cps (e.g. hi:20)")
+            given[language.strip().lower()] = speed
+        return given
+
+    @field_validator("SUBTITLE_MAX_CPS_BY_LANGUAGE")
+    @classmethod
+    def _reading_speeds_valid(cls, value: dict[str, float]) -> dict[str, float]:
+        from cpwhisperx.languages import get_language
+
+        for language, cps in value.items():
+            if not cps > 1:
+                raise ValueError(f"{language}:{cps:g}: a reading speed is above 1 character per second")
+        return {get_language(language).code: cps for language, cps in value.items()}
+
+    @field_validator("SUBTITLE_MAX_CPS")
+    @classmethod
+    def _reading_speed(cls, value: float) -> float:
+        if 0 < value <= 1:
+            raise ValueError("give 0 (the guides' limit for each language) or a reading speed above 1")
+        return value
 
     @field_validator("SUBTITLE_MAX_LINE_LENGTH_BY_LANGUAGE")
     @classmethod
@@ -197,6 +251,21 @@ class Settings(BaseModel):
         if any(not 0.0 <= t <= 1.0 or math.isnan(t) for t in value):
             raise ValueError("every temperature must lie between 0 and 1")
         return value
+
+    @field_validator("MUX_FORCED_LANGUAGES")
+    @classmethod
+    def _forced_languages(cls, value: list[str]) -> list[str]:
+        from cpwhisperx.languages import get_language
+
+        return list(dict.fromkeys(get_language(code).code for code in value))
+
+    @field_validator("MUX_DEFAULT_LANGUAGE")
+    @classmethod
+    def _default_language(cls, value: str) -> str:
+        from cpwhisperx.languages import get_language
+
+        value = value.strip()
+        return value.lower() if value.lower() in ("", "none") else get_language(value).code
 
     @field_validator("TARGET_LANGUAGES")
     @classmethod
@@ -219,6 +288,26 @@ class Settings(BaseModel):
 
         parse_routes(value)
         return value
+
+    @model_validator(mode="after")
+    def _speaker_counts(self) -> Settings:
+        low, high, exact = self.DIARIZATION_MIN_SPEAKERS, self.DIARIZATION_MAX_SPEAKERS, self.DIARIZATION_NUM_SPEAKERS
+        if low > high:
+            raise ConfigError(f"DIARIZATION_MIN_SPEAKERS={low} is above DIARIZATION_MAX_SPEAKERS={high}",
+                              hint="make the minimum at most the maximum")
+        if exact and not low <= exact <= high:
+            raise ConfigError(f"DIARIZATION_NUM_SPEAKERS={exact} is outside DIARIZATION_MIN_SPEAKERS={low} … DIARIZATION_MAX_SPEAKERS={high}",
+                              hint="widen the range, or set DIARIZATION_NUM_SPEAKERS=0 to estimate the count")
+        return self
+
+    @model_validator(mode="after")
+    def _forced_tracks_translated(self) -> Settings:
+        missing = [code for code in self.MUX_FORCED_LANGUAGES if code not in self.TARGET_LANGUAGES]
+        if missing:
+            raise ConfigError(f"MUX_FORCED_LANGUAGES={','.join(missing)}: a forced track shows the translation of the lines "
+                              "spoken in other languages, and there is none without the language in TARGET_LANGUAGES",
+                              hint=f"add {','.join(missing)} to TARGET_LANGUAGES")
+        return self
 
     @model_validator(mode="after")
     def _languages_the_model_knows(self) -> Settings:
@@ -405,7 +494,7 @@ def _allowed(annotation: Any) -> str:
     if get_origin(annotation) is Literal:
         return " \\| ".join(f"`{a}`" for a in get_args(annotation))
     if get_origin(annotation) is dict:
-        return "comma-separated `language:characters`"
+        return "comma-separated `language:cps`" if get_args(annotation)[1] is float else "comma-separated `language:characters`"
     if get_origin(annotation) is list:
         inner = get_args(annotation)[0]
         return "comma-separated " + (_allowed(inner) if get_origin(inner) is Literal else getattr(inner, "__name__", str(inner)))

@@ -85,6 +85,25 @@ class Job:
         return cls(job_dir, JobRecord.model_validate(read_json(path)))
 
 
+_STAGE_DIR_RE = re.compile(r"^(\d{2})_([a-z_]+)$")
+
+
+def check_stage_layout(job: Job) -> None:
+    """Stop on a job whose stage folders are numbered as an older version numbered them (before a
+    stage was inserted): this version would not find their outputs, and would mix two layouts."""
+    from cpwhisperx.stages import STAGE_ORDER, stage_number
+
+    stale = sorted(child.name for child in job.dir.iterdir()
+                   if child.is_dir() and (m := _STAGE_DIR_RE.match(child.name))
+                   and m.group(2) in STAGE_ORDER and int(m.group(1)) != stage_number(m.group(2)))
+    if stale:
+        now = ", ".join(f"{stage_number(name.split('_', 1)[1]):02d}_{name.split('_', 1)[1]}" for name in stale[:3])
+        raise InvalidInput(f"job {job.id} was prepared by an older version of cp-whisperx: its stage folders "
+                           f"{', '.join(stale[:3])}{' …' if len(stale) > 3 else ''} are numbered as that version numbered them (now {now})",
+                           hint=f"prepare the film again as a new job: cpwx prepare --media {job.record.media.path} "
+                                f"--workflow {job.record.workflow}, then cpwx run the new job")
+
+
 def default_user() -> str:
     try:
         name = getpass.getuser()

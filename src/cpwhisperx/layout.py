@@ -9,11 +9,15 @@ Text in a language written without spaces (Chinese, Japanese, Thai, …) keeps e
 Whisper wrote; its lines break after punctuation best, then at a written space, then between
 Whisper's words, inside a word only when the word is longer than a line, and never against the
 kinsoku rules (`cpwhisperx.unspaced`).
+
+Once speakers are known, a cue holds one speaker, or two in a quick exchange of short lines: one
+line each, each opened by the dialogue dash of the language.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -50,6 +54,23 @@ BIND_FORWARD: dict[str, frozenset[str]] = {
 BREAK_AFTER: dict[str, frozenset[str]] = {
     "hi": frozenset("का की के को में से पर ने तक लिए साथ बाद है हैं था थी थे".split()),
 }
+# What opens the first and the second line of a cue shared by two speakers. English, German and
+# Spanish: a hyphen without a space on both lines (Netflix Timed Text Style Guides, "Dual Speakers":
+# "-Are you coming?" / "-In a minute."); French: a hyphen and a space on both lines (Netflix French
+# guide: "- Mais j'allais te dire..."); Dutch marks the second speaker alone, mostly without a space
+# (Auteursbond, "Tweede spreker": a dash before the first speaker is the mark of a foreign template).
+DIALOGUE_DASHES: dict[str, tuple[str, str]] = {
+    "en": ("-", "-"), "de": ("-", "-"), "es": ("-", "-"), "fr": ("- ", "- "), "nl": ("", "-"),
+}
+DEFAULT_DIALOGUE_DASHES = ("-", "-")
+# What a cue shared by two speakers costs beyond one of a single speaker: less than a cue more,
+# so a quick exchange of short lines shares one.
+_DUAL_SPEAKER_COST = 1.0
+
+
+def dialogue_dashes(language: str | None) -> tuple[str, str]:
+    """The dashes opening the first and second line of a two-speaker cue in `language`."""
+    return DIALOGUE_DASHES.get((language or "").split("-")[0].lower(), DEFAULT_DIALOGUE_DASHES)
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,8 @@ class LayoutRules:
     pause_split: float = 1.0
     max_lead: float = 0.5
     max_delay: float = 0.5
+    # Two speakers share a cue only in a quick exchange: the second starts at most this long after the first ends.
+    dual_speaker_max_gap: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -73,6 +96,7 @@ class Token:
     lyrics: bool = False
     spaced: bool = True  # in a language that puts spaces between words
     inside_word: bool = False  # a piece of a word too long for a line, continuing the token before it
+    speaker: str | None = None
 
 
 @dataclass
@@ -85,6 +109,7 @@ class Cue:
     speech_end: float = 0.0
     notes: list[str] = field(default_factory=list)
     separator: str = " "  # between lines read as one text; none in languages written without spaces
+    speakers: tuple[str, ...] = ()  # who speaks in the cue, in order; two only in the dialogue-dash form
 
     @property
     def text(self) -> str:
@@ -137,7 +162,7 @@ def tokens_from(transcript: Transcript) -> list[Token]:
             tokens += _spaced_tokens(seg, lyrics)
         else:
             shared = _share_span([" " + part for part in seg.text.split()], seg.start, seg.end)
-            tokens += [Token(text, start, end, lyrics) for text, start, end in shared]
+            tokens += [Token(text, start, end, lyrics, speaker=seg.speaker) for text, start, end in shared]
     return tokens
 
 
@@ -152,7 +177,8 @@ def _spaced_tokens(seg: Segment, lyrics: bool) -> list[Token]:
         if tokens and not word.text[:1].isspace():
             tokens[-1] = replace(tokens[-1], text=tokens[-1].text + word.text, end=word.end)
         else:
-            tokens.append(Token(word.text if word.text[:1].isspace() else " " + word.text, word.start, word.end, lyrics))
+            tokens.append(Token(word.text if word.text[:1].isspace() else " " + word.text, word.start, word.end, lyrics,
+                                speaker=word.speaker or seg.speaker))
     return tokens
 
 
@@ -161,15 +187,16 @@ def _unspaced_tokens(seg: Segment, language: str, previous: Token | None, lyrics
     begins inside the last character of the one before joins it), or without word times the places a
     line may break (between characters in Chinese and Japanese, at written spaces in Thai)."""
     if seg.words:
-        timed = [(w.text, w.start, w.end) for w in seg.words if w.text.strip()]
+        timed = [(w.text, w.start, w.end, w.speaker or seg.speaker) for w in seg.words if w.text.strip()]
     else:
-        timed = _share_span(units(seg.text.strip(), between_characters=language not in PHRASE_SPACED_LANGUAGES), seg.start, seg.end)
+        shared = _share_span(units(seg.text.strip(), between_characters=language not in PHRASE_SPACED_LANGUAGES), seg.start, seg.end)
+        timed = [(text, start, end, seg.speaker) for text, start, end in shared]
     tokens: list[Token] = []
-    for text, start, end in timed:
+    for text, start, end, speaker in timed:
         if tokens and continues(tokens[-1].text, text):
             tokens[-1] = replace(tokens[-1], text=tokens[-1].text + text, end=end)
         else:
-            tokens.append(Token(text, start, end, lyrics, spaced=False))
+            tokens.append(Token(text, start, end, lyrics, spaced=False, speaker=speaker))
     # Segments meet without a space in Chinese and Japanese, with one where Thai ends a phrase.
     if tokens and previous is not None and not tokens[0].text[:1].isspace() and (
             previous.spaced or language in PHRASE_SPACED_LANGUAGES or space_needed(previous.text, tokens[0].text)):
@@ -308,6 +335,8 @@ def _cue_break_penalty(tokens: list[Token], j: int, language: str) -> float:
     if j >= len(tokens):
         return 0.0
     left, right = tokens[j - 1], tokens[j]
+    if left.speaker != right.speaker:
+        return 0.0
     if not (left.spaced and right.spaced):
         if break_forbidden(left.text, right.text):
             return _KINSOKU_BREAK
@@ -342,9 +371,14 @@ def _blocks(tokens: list[Token], rules: LayoutRules) -> list[list[Token]]:
 
 
 def _group(block: list[Token], next_start: float, rules: LayoutRules, language: str) -> list[list[Token]]:
+    """The block's cues, by dynamic programming over the places a cue may end. A cue never holds a
+    change of speaker, except one change in the dialogue-dash form (`_dual_lines`): two whole turns,
+    and only where the cue keeps the reading speed."""
     n = len(block)
     extra = 2 if block[0].lyrics else 0
     best: list[tuple[float, int]] = [(0.0, 0)] + [(float("inf"), 0)] * n
+    changes = [k for k in range(1, n) if block[k].speaker != block[k - 1].speaker]
+    separator = "" if written_without_spaces(language) else " "
 
     @lru_cache(maxsize=None)
     def measured(a: int, b: int) -> int:
@@ -352,6 +386,7 @@ def _group(block: list[Token], next_start: float, rules: LayoutRules, language: 
 
     for j in range(1, n + 1):
         following = block[j].start if j < n else next_start
+        changes_before_j = bisect_left(changes, j)
         for i in range(j - 1, -1, -1):
             span = block[j - 1].end - block[i].start
             if j - i > 1 and span > rules.max_duration:
@@ -359,17 +394,31 @@ def _group(block: list[Token], next_start: float, rules: LayoutRules, language: 
             text_length = measured(i, j)
             if j - i > 1 and text_length + 2 * extra > rules.max_line_length * rules.max_lines:
                 break
-            ends = _line_ends(block[i:j], rules, language, extra, lambda a, b, i=i: measured(i + a, i + b))
-            if ends is None:
-                continue
-            line_cost = sum(_unspaced_line_cost(block[i + end - 1], block[i + end]) for end in ends[:-1])
+            inner_changes = changes_before_j - bisect_right(changes, i)
+            if inner_changes > 1:
+                break
             free_before = min(rules.max_lead, max(0.0, block[i].start - (block[i - 1].end if i else block[0].start - rules.max_lead)))
             available = min(rules.max_duration, following - rules.min_gap - block[i].start + free_before)
-            needed = max(rules.min_duration, (text_length + 2 * extra) / rules.max_cps)
-            deficit = max(0.0, needed - available)
             inner_sentences = sum(1 for t in block[i:j - 1] if t.text.rstrip().endswith(SENTENCE_END))
-            cost = (best[i][0] + 4.0 + _cue_break_penalty(block, j, language) + 12.0 * deficit + 1.0 * inner_sentences
-                    + line_cost)
+            if inner_changes == 1:
+                change = changes[changes_before_j - 1]
+                # each line a whole turn: a dash never opens the end of what a speaker began in the cue before
+                whole_turns = ((i == 0 or block[i - 1].speaker != block[i].speaker)
+                               and (j == n or block[j].speaker != block[j - 1].speaker))
+                dual = _dual_lines(block[i:change], block[change:j], rules, language) if whole_turns and not extra else None
+                if dual is None or max(rules.min_duration, graphemes(separator.join(dual)) / rules.max_cps) > available + 1e-9:
+                    continue
+                at_change = block[change - 1].text.rstrip().endswith(SENTENCE_END)
+                cost = best[i][0] + 4.0 + _DUAL_SPEAKER_COST + _cue_break_penalty(block, j, language) + 1.0 * (inner_sentences - at_change)
+            else:
+                ends = _line_ends(block[i:j], rules, language, extra, lambda a, b, i=i: measured(i + a, i + b))
+                if ends is None:
+                    continue
+                line_cost = sum(_unspaced_line_cost(block[i + end - 1], block[i + end]) for end in ends[:-1])
+                needed = max(rules.min_duration, (text_length + 2 * extra) / rules.max_cps)
+                deficit = max(0.0, needed - available)
+                cost = (best[i][0] + 4.0 + _cue_break_penalty(block, j, language) + 12.0 * deficit + 1.0 * inner_sentences
+                        + line_cost)
             if cost < best[j][0]:
                 best[j] = (cost, i)
     cuts = []
@@ -394,9 +443,35 @@ def layout(transcript: Transcript, rules: LayoutRules) -> list[Cue]:
     cues = []
     for group in groups:
         extra = 2 if group[0].lyrics else 0
-        lines = break_lines(group, rules, language, extra) or [join(group)]
-        cues.append(Cue(group[0].start, group[-1].end, lines, group[0].lyrics, group[0].start, group[-1].end, separator=separator))
+        parts = _speaker_parts(group)
+        dual = _dual_lines(parts[0], parts[1], rules, language) if len(parts) == 2 else None
+        lines = dual or break_lines(group, rules, language, extra) or [join(group)]
+        speakers = tuple(speaker for speaker in (part[0].speaker for part in parts) if speaker is not None)
+        cues.append(Cue(group[0].start, group[-1].end, lines, group[0].lyrics, group[0].start, group[-1].end, separator=separator,
+                        speakers=speakers))
     return retime(cues, rules)
+
+
+def _speaker_parts(tokens: list[Token]) -> list[list[Token]]:
+    """The runs of tokens of one speaker each."""
+    parts: list[list[Token]] = []
+    for token in tokens:
+        if parts and parts[-1][-1].speaker == token.speaker:
+            parts[-1].append(token)
+        else:
+            parts.append([token])
+    return parts
+
+
+def _dual_lines(first: list[Token] | tuple[Token, ...], second: list[Token] | tuple[Token, ...], rules: LayoutRules,
+                language: str) -> list[str] | None:
+    """The two lines of a cue shared by two speakers, each opened by the language's dialogue dash; None
+    unless it is a quick exchange (the second speaker answering within `dual_speaker_max_gap`) of
+    parts that fit one line each."""
+    if rules.max_lines < 2 or second[0].start - first[-1].end > rules.dual_speaker_max_gap:
+        return None
+    lines = [dash + join(part) for dash, part in zip(dialogue_dashes(language), (first, second), strict=True)]
+    return lines if all(graphemes(line) <= rules.max_line_length for line in lines) else None
 
 
 def needed_duration(cue: Cue, rules: LayoutRules) -> float:

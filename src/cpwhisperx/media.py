@@ -134,6 +134,15 @@ class SubtitleTrack:
     language: str  # ISO 639-2 tag
     title: str
     default: bool
+    forced: bool = False  # a forced-narrative track, which players pick unasked for viewers of its language
+    hearing_impaired: bool = False  # an SDH track
+
+    @property
+    def disposition(self) -> str:
+        """FFmpeg's -disposition value: the flags joined by +, or 0 for none."""
+        flags = [name for name, on in (("default", self.default), ("forced", self.forced),
+                                       ("hearing_impaired", self.hearing_impaired)) if on]
+        return "+".join(flags) or "0"
 
 
 def _run_reporting(args: list[str], progress: Callable[[float], None]) -> subprocess.CompletedProcess[str]:
@@ -164,7 +173,7 @@ def mux_subtitles(media: Path, tracks: list[SubtitleTrack], container: str, out:
     args += ["-map_metadata", "0", "-map_chapters", "0", "-c", "copy", "-c:s", "srt" if container == "mkv" else "mov_text"]
     for number, track in enumerate(tracks):
         args += [f"-metadata:s:s:{number}", f"language={track.language}", f"-metadata:s:s:{number}", f"title={track.title}",
-                 f"-disposition:s:{number}", "default" if track.default else "0"]
+                 f"-disposition:s:{number}", track.disposition]
         if container == "mp4":  # the MP4 muxer keeps no title tag; players show the track's handler name
             args += [f"-metadata:s:s:{number}", f"handler_name={track.title}"]
     if container == "mp4":

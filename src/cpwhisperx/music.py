@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The lyrics stage's file of music regions, which the SDH track and the QC report read too.
+MUSIC_FILE = "music.json"
+
 SAMPLE_RATE = 16000
 FRAME_S, HOP_S = 0.025, 0.010
 SILENT_RMS = 0.003

@@ -13,7 +13,7 @@ from cpwhisperx.cache import cache_dir
 from cpwhisperx.cache.maintenance import cleanup
 from cpwhisperx.config import Settings
 from cpwhisperx.errors import StageFailed, StageSkipped
-from cpwhisperx.jobs import Job, RunLock, persist_overrides
+from cpwhisperx.jobs import Job, RunLock, check_stage_layout, persist_overrides
 from cpwhisperx.logs import CAPTURED_LOGGERS, LOGGER_NAME, attach_file, detach, event, redact
 from cpwhisperx.stageio import STAGE_LOG, StageIO, error_entry, load_manifest, now_iso, record_still_matches
 from cpwhisperx.stages import STAGES, StageSpec, get_stage
@@ -50,6 +50,7 @@ def run_job(
     the overrides (how a batch worker shares the cores: WHISPER_CPU_THREADS)."""
     if not isinstance(job, Job):
         job = Job.load(Path(job))
+    check_stage_layout(job)
     if from_stage:
         get_stage(from_stage)
     with RunLock(job.dir):

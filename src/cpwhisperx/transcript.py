@@ -14,6 +14,7 @@ class Word(BaseModel):
     end: float
     text: str
     probability: float = 1.0
+    speaker: str | None = Field(None, description="who says the word: a diarization label (SPEAKER_1, …); None when not diarized")
 
 
 class Segment(BaseModel):
@@ -28,6 +29,9 @@ class Segment(BaseModel):
     no_speech_prob: float | None = None
     temperature: float | None = None
     flags: dict[str, str] = Field(default_factory=dict, description="flag name → reason, e.g. hallucination")
+    speaker: str | None = Field(None, description="who says the segment: a diarization label (SPEAKER_1, …); None when not diarized")
+    speaker_name: str | None = Field(None, description="the speaker's name from DIARIZATION_SPEAKER_NAMES, set in the "
+                                     "delivered transcript where the file names the label; `speaker` keeps the label")
     # Whisper's token ids as decoded, timestamps included: what a later decode continues from. Not written.
     tokens: list[int] = Field(default_factory=list, exclude=True)
 

@@ -18,7 +18,7 @@ from cpwhisperx.review.cues import edited_cues, load_restored
 from cpwhisperx.review.editing import current_cues
 from cpwhisperx.stageio import load_manifest, stage_dir_name
 from cpwhisperx.stages import stage_number
-from cpwhisperx.stages.subtitle_generation import rules_from
+from cpwhisperx.subtitle_rules import rules_from
 from cpwhisperx.transcript import Transcript, Word
 
 SUBTITLE_DIR = stage_dir_name(stage_number("subtitle_generation"), "subtitle_generation")

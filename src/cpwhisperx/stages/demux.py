@@ -1,4 +1,4 @@
-"""Stage 01: probe the media, choose its audio stream, and extract 16 kHz mono audio."""
+"""Stage 01: probe the media, choose its audio stream, extract 16 kHz mono audio, and find the video's shot changes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from cpwhisperx.cache import ResultCache, cache_dir, cache_key
 from cpwhisperx.errors import InvalidInput
 from cpwhisperx.files import sha256_file
 from cpwhisperx.fingerprint import pcm_digest
-from cpwhisperx.media import WavReader, extract_audio, probe, tool_path, wav_duration
+from cpwhisperx.media import MediaProbe, WavReader, extract_audio, probe, tool_path, wav_duration
+from cpwhisperx.shots import ShotChanges, ShotDetectionFailed, detect, frame_rate, stream_start, video_offset
 from cpwhisperx.stageio import StageIO
 
 log = logging.getLogger("cpwhisperx.stages.demux")
@@ -42,6 +44,7 @@ def run(io: StageIO) -> None:
         "duration_seconds": info.duration,
         "audio_stream_index": index,
         "audio_stream_choice": why,
+        "frame_rate": float(rate) if (rate := _video_rate(info.video_streams)) else None,
         "streams": [
             {k: s.get(k) for k in ("index", "codec_type", "codec_name", "sample_rate", "channels", "width", "height", "duration")}
             | {"language": s.get("tags", {}).get("language")}
@@ -71,13 +74,53 @@ def run(io: StageIO) -> None:
     else:
         record["pcm_sha256"] = reused["pcm_sha256"]
         io.log.info("the audio of the same media was extracted before: it is reused, not decoded again")
+    shots = _shot_changes(io, media, media_sha256, info, chosen, cache)
+    io.write_json("shot_changes.json", shots.to_json(), "shot_changes")
     io.cache = {"used": cache.enabled, "hit": reused is not None, "key": key,
                 "seconds_saved": float(reused["seconds"]) if reused else 0.0, "writable": cache.writable}
     for problem in cache.problems:
         io.warn(problem)
     cache.record_stats()
     io.metrics.update({"media_duration_seconds": info.duration, "audio_duration_seconds": round(duration, 3), "audio_stream": index,
-                       "audio_codec": chosen.get("codec_name"), "video_streams": len(info.video_streams), "audio_streams": len(audio)})
+                       "audio_codec": chosen.get("codec_name"), "video_streams": len(info.video_streams), "audio_streams": len(audio),
+                       "shot_changes": len(shots.frames)})
+
+
+def _video_rate(videos: list[dict[str, Any]]) -> Fraction | None:
+    return frame_rate(videos[0]) if videos else None
+
+
+def _shot_changes(io: StageIO, media: Path, media_sha256: str, info: MediaProbe, audio: dict[str, Any], cache: ResultCache) -> ShotChanges:
+    """The cuts of the first video stream, cached with CACHE_ENABLED: decoding a film's video costs
+    minutes. No cuts for audio alone (and no frame rate), nor with SHOT_CHANGE_DETECTION=false or a
+    video FFmpeg cannot decode (the frames still count: cue times land on them)."""
+    threshold = io.settings.SHOT_CHANGE_THRESHOLD
+    rate = _video_rate(info.video_streams)
+    if rate is None:
+        return ShotChanges(None, threshold, ())
+    video = info.video_streams[0]
+    offset = video_offset(video, audio)
+    if not io.settings.SHOT_CHANGE_DETECTION:
+        return ShotChanges(rate, threshold, (), offset)
+    key = cache_key("shot_changes", 2, media_sha256, video.get("index"), audio.get("index"), str(stream_start(audio)), threshold,
+                    _tool_identity("ffmpeg")) if cache.enabled else None
+    entry = cache.get(key) if key else None
+    if isinstance(entry, dict) and isinstance(entry.get("shot_change_frames"), list):
+        io.log.info("the shot changes of the same video were found before: %d, reused", len(entry["shot_change_frames"]))
+        return ShotChanges.from_json(entry)
+    clock = time.perf_counter()
+    try:
+        shots = detect(media, video, audio, threshold)
+    except ShotDetectionFailed as exc:
+        io.warn(f"{exc}; the subtitles are timed to the video's frames without its shot changes")
+        return ShotChanges(rate, threshold, (), offset, error=str(exc))
+    seconds = time.perf_counter() - clock
+    io.log.info("%d shot change(s) in the video (%s fps, scdet threshold %s; its first frame at %.3f s of the audio), found in %.1f s",
+                len(shots.frames), f"{float(rate):.3f}", threshold, float(offset), seconds)
+    io.metrics["shot_detection_seconds"] = round(seconds, 2)
+    if key:
+        cache.put(key, shots.to_json())
+    return shots
 
 
 def _tool_identity(name: str) -> list[object]:

@@ -1,4 +1,4 @@
-"""Stage 09: flag and drop hallucinated segments, recording why each went."""
+"""Stage 10: flag and drop hallucinated segments, recording why each went."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ DROPPED_FILE = "hallucinations.json"
 
 def run(io: StageIO) -> None:
     s = io.settings
-    source = "lyrics_detection" if io.has_input("lyrics_detection", "transcript.json") else "alignment"
+    source = next(stage for stage in ("lyrics_detection", "diarization", "alignment") if stage == "alignment" or io.has_input(stage, "transcript.json"))
     transcript = Transcript.load(io.input(source, "transcript.json", "transcript"))
     shares = {seg.id: float(seg.flags["music_share"]) for seg in transcript.segments if "music_share" in seg.flags}
     regions = load_regions(io)

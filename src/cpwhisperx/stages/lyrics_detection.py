@@ -1,4 +1,4 @@
-"""Stage 08: mark sung or music-dominated segments, from the audio itself and from repeated lines."""
+"""Stage 09: mark sung or music-dominated segments, from the audio itself and from repeated lines."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from collections import Counter
 
 from cpwhisperx.hallucination import normalise
 from cpwhisperx.media import SAMPLE_RATE, WavReader
-from cpwhisperx.music import music_profile, music_regions, music_share
+from cpwhisperx.music import MUSIC_FILE, music_profile, music_regions, music_share
 from cpwhisperx.stageio import StageIO
 from cpwhisperx.transcript import Transcript
 
-MUSIC_FILE = "music.json"
 BLOCK_SAMPLES = 60 * SAMPLE_RATE
 
 
@@ -18,7 +17,8 @@ def run(io: StageIO) -> None:
     s = io.settings
     with WavReader(io.input("demux", "audio.wav", "audio")) as reader:
         times, scores = music_profile(reader.blocks(BLOCK_SAMPLES), SAMPLE_RATE)
-    transcript = Transcript.load(io.input("alignment", "transcript.json", "transcript"))
+    source = "diarization" if io.has_input("diarization", "transcript.json") else "alignment"
+    transcript = Transcript.load(io.input(source, "transcript.json", "transcript"))
     regions = music_regions(times, scores, threshold=s.LYRICS_MUSIC_THRESHOLD)
     lines = Counter(normalise(seg.text) for seg in transcript.segments if len(seg.text.split()) >= s.LYRICS_REPEAT_MIN_WORDS)
     segments = []

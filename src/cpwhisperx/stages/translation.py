@@ -1,4 +1,4 @@
-"""Stage 10: one transcript per target language, translated in sentence units with the glossary kept."""
+"""Stage 11: one transcript per target language, translated in sentence units with the glossary kept."""
 
 from __future__ import annotations
 

@@ -61,7 +61,8 @@ def build_sentences(segments: list[Segment], language: str | None = None) -> lis
     previous: Segment | None = None
     for index, seg in enumerate(segments):
         if previous is not None and current.parts and (
-                seg.start - previous.end >= PAUSE_ENDS_SENTENCE or ("lyrics" in seg.flags) != ("lyrics" in previous.flags)):
+                seg.start - previous.end >= PAUSE_ENDS_SENTENCE or ("lyrics" in seg.flags) != ("lyrics" in previous.flags)
+                or seg.speaker != previous.speaker):  # a translation never moves words to another speaker
             sentences.append(current)
             current = Sentence(language=language)
         for piece, ends in _pieces(seg.text):
