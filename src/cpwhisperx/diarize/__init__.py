@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -123,6 +123,17 @@ def label_in_order(labels: list[int]) -> dict[int, str]:
         if label not in names:
             names[label] = f"SPEAKER_{len(names) + 1}"
     return names
+
+
+def join_spans(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The spans in time order, those that overlap or touch joined into one."""
+    joined: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if joined and a <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], b))
+        else:
+            joined.append((a, b))
+    return joined
 
 
 def merge_turns(turns: list[Turn], gap: float = 0.0) -> list[Turn]:

@@ -9,12 +9,12 @@ seconds on each side of every reference boundary is not scored (md-eval's `-c`; 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from cpwhisperx.diarize import Turn
+from cpwhisperx.diarize import Turn, join_spans
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class DiarizationError:
 
 def diarization_error(reference: Sequence[Turn], hypothesis: Sequence[Turn], collar: float = 0.25) -> DiarizationError:
     """The error of `hypothesis` against `reference`; overlapping speech is scored speaker by speaker."""
-    excluded = _merge((t - collar, t + collar) for turn in reference for t in (turn.start, turn.end)) if collar > 0 else []
+    excluded = join_spans((t - collar, t + collar) for turn in reference for t in (turn.start, turn.end)) if collar > 0 else []
     times = sorted({t for turn in (*reference, *hypothesis) for t in (turn.start, turn.end)} | {t for span in excluded for t in span})
     ref_speakers = sorted({t.speaker for t in reference})
     hyp_speakers = sorted({t.speaker for t in hypothesis})
@@ -107,18 +107,8 @@ def best_assignment(gain: np.ndarray) -> list[tuple[int, int]]:
 
 def one_speaker(reference: Sequence[Turn]) -> list[Turn]:
     """The naive baseline: all of the reference speech given to a single speaker."""
-    spans = _merge((t.start, t.end) for t in reference)
+    spans = join_spans((t.start, t.end) for t in reference)
     return [Turn(a, b, "SPEAKER_1") for a, b in spans]
-
-
-def _merge(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    merged: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
 
 
 def _inside(lo: float, hi: float, spans: list[tuple[float, float]]) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from cpwhisperx.config import Settings
-from cpwhisperx.diarize import AudioSource, SpeakerCount, Turn, audio_source, merge_turns, relabel
+from cpwhisperx.diarize import AudioSource, SpeakerCount, Turn, audio_source, join_spans, merge_turns, relabel
 from cpwhisperx.errors import ConfigError, InvalidInput, ResourceMissing
 from cpwhisperx.hardware import cpu_count
 
@@ -170,7 +170,7 @@ def _same_rate(metadata: dict[str, str], key: str, path: Path, hint: str) -> Non
 
 def _inside(segments: list[tuple[float, float, int]], regions: list[tuple[float, float]]) -> list[tuple[float, float, int]]:
     """The parts of `segments` that lie inside `regions`."""
-    union = _union(regions)
+    union = join_spans(regions)
     ends = [b for _, b in union]
     pieces = []
     for start, end, speaker in segments:
@@ -181,14 +181,3 @@ def _inside(segments: list[tuple[float, float, int]], regions: list[tuple[float,
                 pieces.append((lo, hi, speaker))
             index += 1
     return pieces
-
-
-def _union(regions: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Sorted regions with those that overlap joined, so that their ends are sorted too."""
-    joined: list[tuple[float, float]] = []
-    for a, b in sorted(regions):
-        if joined and a <= joined[-1][1]:
-            joined[-1] = (joined[-1][0], max(joined[-1][1], b))
-        else:
-            joined.append((a, b))
-    return joined
